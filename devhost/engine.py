@@ -1,0 +1,314 @@
+"""One orchestration episode: pending messages in, one atomic ``EpisodeCommit`` out.
+
+Pure apart from the single call into the SDK's orchestrator handle: the scheduler hands in
+the episode's timestamp, the stored history and the messages to deliver; the engine builds
+the context JSON, runs the SDK, replays its actions the way the shim does (``shim.py``) and
+returns everything that must be written: new history events, the instance's new status,
+activity work, timers, sub-orchestrations, entity requests and the parent's notification.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Callable
+
+from . import protocol as p
+from .app_index import AppIndex
+from .shim import Invocation, ShimError, flatten_actions, replay_actions
+from .store.base import (
+    COMPLETED, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINATED, EpisodeCommit,
+    Event, InstanceRecord, Message, ParentRef, WorkItem,
+)
+
+OrchestratorCall = Callable[[Any, str], str]
+
+_COMPACT = (",", ":")
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=_COMPACT)
+
+
+@dataclass
+class EpisodeResult:
+    commit: EpisodeCommit
+    history_json: str  # serialization of the stored history after this commit
+    sdk_seconds: float = 0.0
+    events_replayed: int = 0
+    called_sdk: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.commit.instance.status in (COMPLETED, FAILED, TERMINATED)
+
+
+def message_id(*parts: Any) -> str:
+    return "|".join(str(part) for part in parts)
+
+
+def start_message(record: InstanceRecord, now: datetime, parent: ParentRef | None = None) -> Message:
+    """The ExecutionStarted message that begins an execution."""
+    parent_json = None
+    if parent is not None:
+        parent_json = {
+            "Name": parent.name,
+            "Version": "",
+            "OrchestrationInstance": {"InstanceId": parent.instance_id, "ExecutionId": parent.execution_id},
+            "TaskScheduleId": parent.task_scheduled_id,
+        }
+    body = p.execution_started(
+        now, name=record.name, instance_id=record.instance_id, execution_id=record.execution_id,
+        input_text=record.input, parent=parent_json, generation=record.generation,
+    )
+    return Message(
+        id=message_id(record.instance_id, record.execution_id, "start"),
+        target=record.instance_id, kind="event", body=body, created=now,
+        execution_id=record.execution_id,
+    )
+
+
+class Engine:
+    def __init__(self, index: AppIndex, call_orchestrator: OrchestratorCall):
+        self.index = index
+        self.call_orchestrator = call_orchestrator
+
+    # ------------------------------------------------------------------
+    def run(
+        self,
+        instance: InstanceRecord,
+        history: list[Event],
+        messages: list[Message],
+        now: datetime,
+        history_json: str | None = None,
+    ) -> EpisodeResult | None:
+        """Deliver ``messages``; returns None when there is nothing to do."""
+        deliver, consumed, control = self._select(instance, messages)
+        if not deliver and not control and not consumed:
+            return None
+        record = replace(instance, last_updated_time=now)
+        if history_json is None:
+            history_json = json.dumps(history)
+        started = p.orchestrator_started(now)
+
+        terminate = next((m for m in control if m.body["EventType"] == p.EventType.ExecutionTerminated), None)
+        if terminate is not None:
+            return self._terminate(record, history_json, started, terminate, consumed, now)
+
+        new_events: list[Event] = [started]
+        for message in control:  # suspend / resume
+            new_events.append(message.body)
+            record.status = SUSPENDED if message.body["EventType"] == p.EventType.ExecutionSuspended else RUNNING
+        if record.status == PENDING:
+            record.status = RUNNING
+        if not deliver:
+            return self._commit(record, history_json, new_events, consumed, now)
+        if record.status == SUSPENDED:  # held until resumed
+            consumed = [m.id for m in control]
+            return self._commit(record, history_json, new_events, consumed, now)
+
+        new_events.extend(m.body for m in deliver)
+        return self._execute(record, history, history_json, new_events, consumed, now)
+
+    # ------------------------------------------------------------------
+    def _select(self, instance: InstanceRecord, messages: list[Message]
+                ) -> tuple[list[Message], list[str], list[Message]]:
+        """Split messages into history events to deliver, ids consumed, and control messages."""
+        deliver: list[Message] = []
+        control: list[Message] = []
+        consumed: list[str] = []
+        control_types = (p.EventType.ExecutionTerminated, p.EventType.ExecutionSuspended,
+                         p.EventType.ExecutionResumed)
+        for message in sorted(messages, key=lambda m: m.created):
+            if message.kind != "event":
+                continue
+            stale = message.execution_id is not None and message.execution_id != instance.execution_id
+            if stale:
+                consumed.append(message.id)  # e.g. a timer of an execution that continued as new
+                continue
+            if message.body["EventType"] in control_types:
+                control.append(message)
+            else:
+                deliver.append(message)
+            consumed.append(message.id)
+        if instance.status == SUSPENDED and not any(
+            m.body["EventType"] != p.EventType.ExecutionSuspended for m in control
+        ):
+            # Suspended: only resume/terminate get through; everything else waits.
+            held = {m.id for m in deliver}
+            consumed = [i for i in consumed if i not in held]
+            deliver = []
+        return deliver, consumed, control
+
+    def _terminate(self, record: InstanceRecord, history_json: str, started: Event,
+                   message: Message, consumed: list[str], now: datetime) -> EpisodeResult:
+        reason = message.body.get("Input")
+        record.status = TERMINATED
+        record.output = compact(reason) if reason is not None else None
+        events = [started, message.body,
+                  p.execution_completed(now, -1, TERMINATED, record.output), p.orchestrator_completed(now)]
+        result = self._commit(record, history_json, events, consumed, now, closing=False)
+        result.commit.messages.extend(self._notify_parent(record, now, failed=True))
+        return result
+
+    def _commit(self, record: InstanceRecord, history_json: str, events: list[Event],
+                consumed: list[str], now: datetime, closing: bool = True) -> EpisodeResult:
+        if closing:
+            events.append(p.orchestrator_completed(now))
+        for event in events:
+            event["IsPlayed"] = True
+        commit = EpisodeCommit(instance=record, new_events=events, consumed=consumed)
+        return EpisodeResult(commit=commit, history_json=_extend_json(history_json, events))
+
+    # ------------------------------------------------------------------
+    def _execute(self, record: InstanceRecord, history: list[Event], history_json: str,
+                 new_events: list[Event], consumed: list[str], now: datetime) -> EpisodeResult:
+        info = self.index.find("orchestrator", record.name)
+        all_json = _extend_json(history_json, new_events)
+        if info is None:
+            return self._fail(record, history_json, new_events, consumed, now,
+                              f"The function '{record.name}' doesn't exist, is disabled, or is not an orchestrator function.")
+        context = p.context_json(
+            all_json, input_text=record.input, instance_id=record.instance_id,
+            parent_instance_id=record.parent.instance_id if record.parent else None,
+        )
+        t0 = time.perf_counter()
+        try:
+            state = json.loads(self.call_orchestrator(info, context))
+        except Exception as exc:  # user code raised: the SDK embeds its state (spec 4.3)
+            embedded = p.split_out_of_proc_error(str(exc))
+            if embedded is None:
+                sdk_seconds = time.perf_counter() - t0
+                result = self._fail(record, history_json, new_events, consumed, now,
+                                    f"Orchestrator function '{record.name}' failed: {exc}")
+                result.sdk_seconds, result.called_sdk = sdk_seconds, True
+                return result
+            state = json.loads(embedded)
+        sdk_seconds = time.perf_counter() - t0
+
+        full_history = history + new_events
+        try:
+            replay = replay_actions(
+                actions=flatten_actions(state.get("actions") or []),
+                history=full_history,
+                instance_id=record.instance_id,
+                execution_id=record.execution_id,
+                is_known=self.index.is_known,
+            )
+        except (ShimError, ValueError) as exc:
+            result = self._fail(record, history_json, new_events, consumed, now, str(exc))
+            result.sdk_seconds, result.called_sdk = sdk_seconds, True
+            return result
+
+        custom = state.get("customStatus")
+        record.custom_status = compact(custom) if custom is not None else None
+        error = state.get("error")
+        if error and replay.chain_finished:
+            result = self._fail(record, history_json, new_events, consumed, now,
+                                f"Orchestrator function '{record.name}' failed: {error}")
+        elif state.get("isDone") and replay.chain_finished and replay.continued_as_new:
+            result = self._continue_as_new(record, history_json, new_events, consumed, now, replay.continue_as_new_input)
+        elif state.get("isDone") and replay.chain_finished and not replay.has_open_tasks:
+            record.status = COMPLETED
+            output = state.get("output")
+            record.output = compact(output) if output is not None else None
+            new_events.append(p.execution_completed(now, replay.next_seq, COMPLETED, record.output))
+            result = self._commit(record, history_json, new_events, consumed, now)
+            result.commit.messages.extend(self._notify_parent(record, now, failed=False))
+        else:
+            result = self._schedule(record, history_json, new_events, consumed, now, replay.new)
+            result.commit.deleted_messages.extend(
+                message_id(record.instance_id, record.execution_id, "timer", seq) for seq in replay.canceled_timers
+            )
+        result.sdk_seconds, result.called_sdk = sdk_seconds, True
+        result.events_replayed = len(full_history)
+        return result
+
+    def _fail(self, record: InstanceRecord, history_json: str, new_events: list[Event],
+              consumed: list[str], now: datetime, message: str) -> EpisodeResult:
+        record.status = FAILED
+        record.output = message
+        new_events.append(p.execution_completed(now, -1, FAILED, message))
+        result = self._commit(record, history_json, new_events, consumed, now)
+        result.commit.messages.extend(self._notify_parent(record, now, failed=True))
+        return result
+
+    def _continue_as_new(self, record: InstanceRecord, history_json: str, new_events: list[Event],
+                         consumed: list[str], now: datetime, input_text: str | None) -> EpisodeResult:
+        record.status = CONTINUED_AS_NEW
+        record.execution_id = uuid.uuid4().hex
+        record.generation += 1
+        record.input = compact(input_text) if input_text is not None else None
+        record.output = None
+        start = start_message(record, now, record.parent)
+        commit = EpisodeCommit(instance=record, new_events=[], consumed=consumed, messages=[start],
+                               new_execution=True)
+        return EpisodeResult(commit=commit, history_json="[]")
+
+    def _schedule(self, record: InstanceRecord, history_json: str, new_events: list[Event],
+                  consumed: list[str], now: datetime, invocations: list[Invocation]) -> EpisodeResult:
+        messages: list[Message] = []
+        work: list[WorkItem] = []
+        children: list[tuple[InstanceRecord, Message]] = []
+        iid, eid = record.instance_id, record.execution_id
+        for inv in invocations:
+            if inv.kind == "activity":
+                new_events.append(p.task_scheduled(now, inv.seq, inv.name, inv.input))
+                work.append(WorkItem(id=message_id(iid, eid, "activity", inv.seq), instance_id=iid,
+                                     execution_id=eid, seq=inv.seq, name=inv.name, input=inv.input,
+                                     created=now, http_request=inv.http_request))
+            elif inv.kind == "timer":
+                assert inv.fire_at is not None
+                fire_at = p.format_timestamp(inv.fire_at)
+                new_events.append(p.timer_created(now, inv.seq, fire_at))
+                if not inv.canceled:
+                    messages.append(Message(
+                        id=message_id(iid, eid, "timer", inv.seq), target=iid, kind="event",
+                        body=p.timer_fired(inv.fire_at, inv.seq, fire_at), created=now,
+                        due=inv.fire_at, execution_id=eid))
+            elif inv.kind == "suborchestration":
+                assert inv.instance_id is not None
+                new_events.append(p.sub_orchestration_created(now, inv.seq, inv.name, inv.instance_id, inv.input))
+                info = self.index.find("orchestrator", inv.name)
+                parent = ParentRef(iid, eid, inv.seq, record.name)
+                child = InstanceRecord(
+                    instance_id=inv.instance_id, name=info.durable_name if info else inv.name,
+                    execution_id=uuid.uuid4().hex, status=PENDING,
+                    input=compact(inv.input) if inv.input is not None else None,
+                    created_time=now, last_updated_time=now, parent=parent)
+                children.append((child, start_message(child, now, parent)))
+            elif inv.kind == "send":
+                request = {"op": inv.operation, "signal": inv.is_signal,
+                           "input": compact(inv.input) if inv.input is not None else None,
+                           "id": inv.request_id, "parent": iid, "parentExecution": eid}
+                new_events.append(p.event_sent(now, inv.seq, inv.instance_id or "", "op", compact(request)))
+                messages.append(Message(id=message_id(iid, eid, "op", inv.seq), target=inv.instance_id or "",
+                                        kind="entity", body=request, created=now))
+        result = self._commit(record, history_json, new_events, consumed, now)
+        result.commit.messages.extend(messages)
+        result.commit.work.extend(work)
+        result.commit.child_instances.extend(children)
+        return result
+
+    def _notify_parent(self, record: InstanceRecord, now: datetime, failed: bool) -> list[Message]:
+        parent = record.parent
+        if parent is None:
+            return []
+        if failed:
+            body = p.sub_orchestration_failed(now, parent.task_scheduled_id, record.output or "", None)
+        else:
+            body = p.sub_orchestration_completed(now, parent.task_scheduled_id, record.output)
+        return [Message(id=message_id(record.instance_id, record.execution_id, "parent"),
+                        target=parent.instance_id, kind="event", body=body, created=now,
+                        execution_id=parent.execution_id)]
+
+
+def _extend_json(history_json: str, events: list[Event]) -> str:
+    if not events:
+        return history_json
+    tail = json.dumps(events)
+    if history_json == "[]":
+        return tail
+    return history_json[:-1] + ", " + tail[1:]

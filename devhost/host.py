@@ -1,0 +1,259 @@
+"""The host facade: the one API that the HTTP server, the SDK's RPC and the tests all call.
+
+Every method persists its change in the store before it returns (persist, then acknowledge)
+and then tells the scheduler.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import protocol as p
+from .app_index import AppIndex
+from .clock import Clock, VirtualClock
+from .engine import compact, message_id, start_message
+from .invoke import Invoker
+from .scheduler import Runtime, RuntimeOptions
+from .status import status_payload
+from .store.base import (
+    ACTIVE_STATUSES, FAILED, PENDING, SUSPENDED, TERMINAL_STATUSES, EntityRecord, InstanceQuery,
+    InstanceRecord, Message, Store,
+)
+
+MAX_INSTANCE_ID_LENGTH = 256
+_BAD_ID = re.compile(r"[/\\#?\x00-\x1f\x7f]")
+
+
+class HostError(Exception):
+    """A request the host refuses; ``status`` is the HTTP status the extension would answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def validate_instance_id(instance_id: str) -> None:
+    if not instance_id or len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        raise HostError(400, f"Instance ID must be 1 to {MAX_INSTANCE_ID_LENGTH} characters long.")
+    if instance_id.startswith("@"):
+        raise HostError(400, f"Orchestration instance ID '{instance_id}' must not start with '@'.")
+    if _BAD_ID.search(instance_id):
+        raise HostError(400, "Instance ID must not contain '/', '\\', '#', '?' or control characters.")
+
+
+@dataclass
+class HostSettings:
+    task_hub: str = "TestHubName"
+    connection_name: str = "Storage"
+
+
+class DurableHost:
+    def __init__(self, index: AppIndex, store: Store, clock: Clock, *,
+                 settings: HostSettings | None = None, options: RuntimeOptions | None = None,
+                 on_invocation: Any = None) -> None:
+        self.index = index
+        self.store = store
+        self.clock = clock
+        self.settings = settings or HostSettings()
+        self.invoker = Invoker(str(index.app_dir))
+        self.runtime = Runtime(index, store, clock, self.invoker, options, on_invocation)
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.runtime.start()
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+        self.invoker.close()
+        await self.store.close()
+
+    # ------------------------------------------------------------------ orchestrations
+    async def start_new(self, name: str, instance_id: str | None = None,
+                        input_text: str | None = None) -> str:
+        """Start ``name``; ``input_text`` is the JSON text of the input token (spec 3.5)."""
+        info = self.index.find("orchestrator", name)
+        if info is None:
+            known = ", ".join(self.index.names("orchestrator")) or "none"
+            raise HostError(400, f"The function '{name}' doesn't exist, is disabled, or is not an "
+                                 f"orchestrator function. Known orchestrator functions: {known}.")
+        instance_id = instance_id or uuid.uuid4().hex
+        validate_instance_id(instance_id)
+        now = self.clock.now()
+        record = InstanceRecord(instance_id=instance_id, name=info.durable_name, execution_id=uuid.uuid4().hex,
+                                status=PENDING, input=input_text, created_time=now, last_updated_time=now)
+        start = start_message(record, now)
+        if not await self.store.create_instance(record, start, overwrite_statuses=TERMINAL_STATUSES):
+            existing = await self.store.get_instance(instance_id)
+            status = existing.status if existing else "Running"
+            raise HostError(409, f"An Orchestration instance with the status {status} already exists.")
+        self.runtime.evict(instance_id)
+        self.runtime.route(start)
+        return instance_id
+
+    async def get_instance(self, instance_id: str) -> InstanceRecord | None:
+        return await self.store.get_instance(instance_id)
+
+    async def status(self, instance_id: str, *, show_history: bool = False,
+                     show_history_output: bool = False, show_input: bool = True) -> dict[str, Any] | None:
+        record = await self.store.get_instance(instance_id)
+        if record is None:
+            return None
+        history = None
+        if show_history and record.status != PENDING:
+            history = await self.store.get_history(instance_id)
+        return status_payload(record, show_input=show_input, history=history,
+                              show_history_output=show_history_output)
+
+    async def query(self, query: InstanceQuery, show_input: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+        rows, token = await self.store.query_instances(query)
+        return [status_payload(r, show_input=show_input) for r in rows], token
+
+    async def _require(self, instance_id: str) -> InstanceRecord:
+        record = await self.store.get_instance(instance_id)
+        if record is None:
+            raise HostError(404, f"No instance with ID '{instance_id}' found.")
+        return record
+
+    async def _send(self, record: InstanceRecord, body: dict[str, Any], kind: str,
+                    execution_id: str | None = None) -> None:
+        now = self.clock.now()
+        message = Message(id=message_id(record.instance_id, kind, uuid.uuid4().hex), target=record.instance_id,
+                          kind="event", body=body, created=now, execution_id=execution_id)
+        await self.store.send_messages([message])
+        self.runtime.route(message)
+
+    async def raise_event(self, instance_id: str, name: str, data_text: str | None) -> None:
+        """``data_text`` is the JSON text of the event's token (what EventRaised.Input holds)."""
+        record = await self._require(instance_id)
+        if record.status in TERMINAL_STATUSES:
+            raise HostError(410, f"The instance '{instance_id}' is in the {record.status} state and "
+                                 "cannot receive events.")
+        await self._send(record, p.event_raised(self.clock.now(), name, data_text), "event")
+
+    async def terminate(self, instance_id: str, reason: str | None) -> None:
+        record = await self._require(instance_id)
+        if record.status in TERMINAL_STATUSES:
+            raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
+        await self._send(record, p.execution_terminated(self.clock.now(), reason), "terminate")
+
+    async def suspend(self, instance_id: str, reason: str | None) -> None:
+        record = await self._require(instance_id)
+        if record.status in TERMINAL_STATUSES:
+            raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
+        if record.status == SUSPENDED:
+            return
+        await self._send(record, p.execution_suspended(self.clock.now(), reason), "suspend")
+
+    async def resume(self, instance_id: str, reason: str | None) -> None:
+        record = await self._require(instance_id)
+        if record.status in TERMINAL_STATUSES:
+            raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
+        await self._send(record, p.execution_resumed(self.clock.now(), reason), "resume")
+
+    async def restart(self, instance_id: str, new_instance_id: bool = True) -> str:
+        record = await self.store.get_instance(instance_id)
+        if record is None:
+            raise HostError(400, "InstanceId does not match a valid orchestration instance.")
+        target = None if new_instance_id else instance_id
+        if target is not None and record.status in ACTIVE_STATUSES:
+            raise HostError(409, f"An Orchestration instance with the status {record.status} already exists.")
+        return await self.start_new(record.name, target, record.input)
+
+    async def rewind(self, instance_id: str, reason: str | None) -> None:
+        record = await self._require(instance_id)
+        if record.status != FAILED:
+            raise HostError(410 if record.status in TERMINAL_STATUSES else 400,
+                            "The rewind operation is only supported on failed orchestration instances.")
+        raise HostError(501, "Rewind is not supported by the local host (it is deprecated on Azure too).")
+
+    async def purge(self, instance_id: str) -> int:
+        deleted = await self.store.purge_instance(instance_id)
+        self.runtime.evict(instance_id)
+        return 1 if deleted else 0
+
+    async def purge_by(self, created_from: datetime, created_to: datetime | None,
+                       statuses: frozenset[str] | None) -> int:
+        query = InstanceQuery(created_from=created_from, created_to=created_to or self.clock.now(),
+                              statuses=statuses)
+        count = 0
+        while True:
+            rows, token = await self.store.query_instances(query)
+            for row in rows:
+                count += await self.purge(row.instance_id)
+            if token is None:
+                return count
+
+    async def wait(self, instance_id: str, timeout: float | None = 30.0,
+                   statuses: frozenset[str] = TERMINAL_STATUSES) -> dict[str, Any]:
+        """Wait until the instance reaches one of ``statuses``; skips virtual time meanwhile."""
+        event = self.runtime.watch(instance_id)
+        skipping = self.clock.skipping() if isinstance(self.clock, VirtualClock) else _null_context()
+        try:
+            with skipping:
+                self.runtime._poke()
+                async with asyncio.timeout(timeout):
+                    while True:
+                        event.clear()
+                        record = await self.store.get_instance(instance_id)
+                        if record is not None and record.status in statuses:
+                            payload = await self.status(instance_id)
+                            assert payload is not None
+                            return payload
+                        await event.wait()
+        finally:
+            self.runtime.unwatch(instance_id, event)
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait until the runtime has nothing runnable (no time skipping)."""
+        async with asyncio.timeout(timeout):
+            while not self.runtime.idle:
+                await asyncio.sleep(0.001)
+
+    # ------------------------------------------------------------------ entities
+    async def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
+        if self.index.find("entity", name) is None:
+            raise HostError(400, f"The function '{name}' doesn't exist, is disabled, or is not an entity function.")
+        entity_id = p.entity_scheduler_id(name, key)
+        now = self.clock.now()
+        body = {"op": operation, "signal": True, "input": input_text, "id": str(uuid.uuid4()), "parent": None}
+        message = Message(id=message_id(entity_id, "signal", body["id"]), target=entity_id, kind="entity",
+                          body=body, created=now)
+        await self.store.send_messages([message])
+        self.runtime.route(message)
+
+    async def read_entity(self, name: str, key: str) -> EntityRecord | None:
+        record = await self.store.get_entity(p.entity_scheduler_id(name, key))
+        if record is None or not record.exists:
+            return None
+        return record
+
+    async def list_entities(self, name: str | None = None) -> list[EntityRecord]:
+        return [r for r in await self.store.list_entities(name) if r.exists]
+
+    # ------------------------------------------------------------------ helpers for tests
+    def advance(self, delta: timedelta) -> None:
+        if not isinstance(self.clock, VirtualClock):
+            raise RuntimeError("advance() needs a virtual clock")
+        self.clock.advance(delta)
+        self.runtime._poke()
+
+
+class _null_context:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def input_text_from_client_body(body: bytes) -> str | None:
+    """HTTP start body -> ExecutionStarted.Input text (raises ValueError on invalid JSON)."""
+    if not body or not body.strip():
+        return None
+    return compact(json.loads(body))

@@ -1,0 +1,148 @@
+"""Call app functions exactly as the Python worker does (spec 10.3).
+
+Parameters are bound by binding name, trigger payloads go through the library's own
+converters, ``async def`` functions are awaited on the loop and plain functions run in a
+thread pool.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import azure.functions as func
+from azure.functions import _abc as func_abc
+from azure.functions import meta
+from azure.functions._durable_functions import EntityContext, OrchestrationContext
+from azure.functions.durable_functions import ActivityTriggerConverter
+
+from .app_index import FunctionInfo
+
+
+class InvocationContext(func_abc.Context):
+    """A concrete ``func.Context`` (the worker has its own; the library only has the ABC)."""
+
+    def __init__(self, function_name: str, function_directory: str) -> None:
+        self._invocation_id = str(uuid.uuid4())
+        self._function_name = function_name
+        self._function_directory = function_directory
+        self._tls = threading.local()
+
+    @property
+    def invocation_id(self) -> str:
+        return self._invocation_id
+
+    @property
+    def thread_local_storage(self) -> Any:
+        return self._tls
+
+    @property
+    def function_name(self) -> str:
+        return self._function_name
+
+    @property
+    def function_directory(self) -> str:
+        return self._function_directory
+
+    @property
+    def trace_context(self) -> Any:
+        return None
+
+    @property
+    def retry_context(self) -> Any:
+        return None
+
+
+@dataclass
+class ActivityOutcome:
+    ok: bool
+    result: str | None = None  # JSON text (TaskCompleted.Result)
+    reason: str | None = None  # TaskFailed.Reason
+    details: str | None = None
+
+
+def _thread_count() -> int:
+    configured = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT")
+    if configured and configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return min(32, (os.cpu_count() or 1) + 4)  # the worker's default for Python 3.9+
+
+
+class Invoker:
+    def __init__(self, app_dir: str) -> None:
+        self.app_dir = app_dir
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=_thread_count(), thread_name_prefix="devhost-fn"
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _call(self, info: FunctionInfo, kwargs: dict[str, Any]) -> Any:
+        if info.wants_context:
+            kwargs["context"] = InvocationContext(info.name, self.app_dir)
+        if info.is_async:
+            return await info.fn(**kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: info.fn(**kwargs))
+
+    # -- durable triggers ------------------------------------------------------
+    def orchestrator(self, info: FunctionInfo, context_json: str) -> str:
+        """Run one orchestrator episode on the calling thread; may raise (spec 4.3)."""
+        return info.fn(context=OrchestrationContext(context_json))
+
+    def entity(self, info: FunctionInfo, context_json: str) -> str:
+        return info.fn(context=EntityContext(context_json))
+
+    async def activity(self, info: FunctionInfo, input_text: str | None) -> ActivityOutcome:
+        datum = meta.Datum(type="json", value=input_text if input_text is not None else "null")
+        try:
+            value = ActivityTriggerConverter.decode(datum, trigger_metadata=None)
+            result = await self._call(info, {info.trigger_param: value})
+            encoded = ActivityTriggerConverter.encode(result, expected_type=None)
+        except Exception as exc:  # the activity's own failure becomes TaskFailed
+            return activity_failure(info.durable_name, exc)
+        return ActivityOutcome(ok=True, result=encoded.value)
+
+    # -- HTTP --------------------------------------------------------------------
+    async def http(self, info: FunctionInfo, request: func.HttpRequest,
+                   client_binding_json: str | None) -> func.HttpResponse:
+        kwargs: dict[str, Any] = {info.trigger_param: request}
+        if info.client_param:
+            kwargs[info.client_param] = client_binding_json
+        result = await self._call(info, kwargs)
+        return to_http_response(result)
+
+    async def timer(self, info: FunctionInfo, past_due: bool) -> None:
+        from azure.functions.timer import TimerRequest
+
+        await self._call(info, {info.trigger_param: TimerRequest(past_due=past_due)})
+
+
+def activity_failure(name: str, exc: BaseException) -> ActivityOutcome:
+    # The worker reports "<Type>: <message>"; the extension prefixes the function name
+    # (spec 4.1). Details carry the Python traceback as the worker's stack trace.
+    message = f"{type(exc).__name__}: {exc}"
+    stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    import json
+
+    return ActivityOutcome(
+        ok=False,
+        reason=f"Activity function '{name}' failed: {message}",
+        details=json.dumps({"Message": message, "StackTrace": stack}),
+    )
+
+
+def to_http_response(result: Any) -> func.HttpResponse:
+    if isinstance(result, func.HttpResponse):
+        return result
+    if result is None:
+        return func.HttpResponse(status_code=204)
+    if isinstance(result, (str, bytes)):
+        return func.HttpResponse(result, status_code=200)
+    raise TypeError(f"HTTP function returned {type(result).__name__}; expected func.HttpResponse or str")

@@ -1,0 +1,395 @@
+"""The runtime loop: moves work between the store, the engine and the function invoker.
+
+One asyncio loop owns three kinds of work: orchestration episodes (one at a time per
+instance, all due messages of the instance in one episode), entity batches, and activities
+(concurrently; sync ones in the invoker's thread pool). Timers wait in a heap; with a
+virtual clock that may skip, the loop jumps time to the next due timer whenever nothing
+else can run.
+"""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from . import protocol as p
+from .app_index import AppIndex
+from .clock import Clock
+from .engine import Engine, compact, message_id
+from .invoke import ActivityOutcome, Invoker, activity_failure
+from .store.base import (
+    TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
+)
+
+log = logging.getLogger("devhost")
+
+
+@dataclass
+class RuntimeOptions:
+    # How long an episode waits for more completions while the instance still has
+    # activities in flight, so that a fan-out's results arrive in few episodes.
+    batch_window: float = 0.002
+    max_concurrent_activities: int = 256
+    # An activity whose worker keeps dying is failed after this many attempts (issue 6).
+    poison_attempts: int = 5
+
+
+@dataclass
+class RuntimeStats:
+    episodes: int = 0
+    sdk_seconds: float = 0.0
+    episode_seconds: float = 0.0
+    events_replayed: int = 0
+    activities: int = 0
+    entity_batches: int = 0
+    episodes_by_instance: Counter = field(default_factory=Counter)
+
+
+class Runtime:
+    def __init__(self, index: AppIndex, store: Store, clock: Clock, invoker: Invoker,
+                 options: RuntimeOptions | None = None,
+                 on_invocation: Callable[[str, str, str, float], None] | None = None) -> None:
+        self.index = index
+        self.store = store
+        self.clock = clock
+        self.invoker = invoker
+        self.options = options or RuntimeOptions()
+        self.engine = Engine(index, self._call_orchestrator)
+        self.stats = RuntimeStats()
+        self._on_invocation = on_invocation
+        self._ready: dict[str, None] = {}
+        self._running: set[str] = set()
+        self._timers: list[tuple[datetime, str, str]] = []
+        self._live_timers: set[str] = set()
+        self._inflight: Counter[str] = Counter()
+        self._last_completion: dict[str, float] = {}
+        self._history: dict[str, tuple[list[Event], str]] = {}
+        self._watchers: dict[str, set[asyncio.Event]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wakeup: asyncio.Event | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._activity_slots: asyncio.Semaphore | None = None
+        self._stopping = False
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        self._wakeup = asyncio.Event()
+        self._activity_slots = asyncio.Semaphore(self.options.max_concurrent_activities)
+        for message in await self.store.pending_messages():
+            self.route(message)
+        for item in await self.store.pending_work():  # crash recovery: at-least-once
+            self._spawn(self._run_activity(item))
+        self._loop_task = asyncio.create_task(self._loop(), name="devhost-scheduler")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._wakeup:
+            self._wakeup.set()
+        if self._loop_task:
+            self._loop_task.cancel()
+            try:
+                await self._loop_task
+            except (asyncio.CancelledError, Exception):
+                pass
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @property
+    def idle(self) -> bool:
+        return not self._ready and not self._running and not any(self._inflight.values())
+
+    # ------------------------------------------------------------------ routing
+    def route(self, message: Message) -> None:
+        """Make the scheduler aware of a message that is already in the store."""
+        if message.due is not None and message.due > self.clock.now():
+            heapq.heappush(self._timers, (message.due, message.id, message.target))
+            self._live_timers.add(message.id)
+        else:
+            self._ready[message.target] = None
+        self._poke()
+
+    def forget_timers(self, ids: list[str]) -> None:
+        self._live_timers.difference_update(ids)
+
+    def _poke(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("devhost task failed", exc_info=task.exception())
+        self._poke()
+
+    # ------------------------------------------------------------------ watchers
+    def watch(self, instance_id: str) -> asyncio.Event:
+        event = asyncio.Event()
+        self._watchers.setdefault(instance_id, set()).add(event)
+        return event
+
+    def unwatch(self, instance_id: str, event: asyncio.Event) -> None:
+        watchers = self._watchers.get(instance_id)
+        if watchers:
+            watchers.discard(event)
+            if not watchers:
+                del self._watchers[instance_id]
+
+    def _notify(self, instance_id: str) -> None:
+        for event in self._watchers.get(instance_id, ()):
+            event.set()
+
+    # ------------------------------------------------------------------ main loop
+    async def _loop(self) -> None:
+        assert self._wakeup is not None
+        while not self._stopping:
+            self._wakeup.clear()
+            now = self.clock.now()
+            self._release_due_timers(now)
+            recheck = self._dispatch_ready()
+            if self.idle and self.clock.may_skip and not recheck:
+                due = self._next_timer()
+                if due is not None:
+                    self.clock.skip_to(due)
+                    continue
+            timeout = recheck
+            due = self._next_timer()
+            if due is not None:
+                wait = max(0.0, (due - self.clock.now()).total_seconds())
+                timeout = wait if timeout is None else min(timeout, wait)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    def _next_timer(self) -> datetime | None:
+        while self._timers and self._timers[0][1] not in self._live_timers:
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    def _release_due_timers(self, now: datetime) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            _, mid, target = heapq.heappop(self._timers)
+            if mid in self._live_timers:
+                self._live_timers.discard(mid)
+                self._ready[target] = None
+
+    def _dispatch_ready(self) -> float | None:
+        """Start an episode/batch for every ready target; returns seconds until a deferred one."""
+        recheck: float | None = None
+        window = self.options.batch_window
+        for target in list(self._ready):
+            if target in self._running:
+                continue
+            if self._inflight[target] and window > 0:
+                age = time.monotonic() - self._last_completion.get(target, 0.0)
+                if age < window:
+                    remaining = window - age
+                    recheck = remaining if recheck is None else min(recheck, remaining)
+                    continue
+            del self._ready[target]
+            self._running.add(target)
+            self._spawn(self._run_target(target))
+        return recheck
+
+    async def _run_target(self, target: str) -> None:
+        try:
+            if target.startswith("@"):
+                await self._run_entity(target)
+            else:
+                await self._run_episode(target)
+        except ConflictError:
+            self._history.pop(target, None)
+            self._ready[target] = None
+        except Exception:
+            log.exception("devhost: processing %s failed", target)
+            self._history.pop(target, None)
+        finally:
+            self._running.discard(target)
+            self._poke()
+
+    # ------------------------------------------------------------------ orchestrations
+    def _call_orchestrator(self, info: Any, context_json: str) -> str:
+        return self.invoker.orchestrator(info, context_json)
+
+    async def _run_episode(self, instance_id: str) -> None:
+        instance = await self.store.get_instance(instance_id)
+        messages = await self.store.messages_for(instance_id)
+        if instance is None or instance.status in TERMINAL_STATUSES:
+            # Late timers, events or completions for an instance that is gone or finished.
+            if messages:
+                await self.store.delete_messages([m.id for m in messages])
+            return
+        now = self.clock.now()
+        deliverable = [m for m in messages if m.kind == "event" and (m.due is None or m.due <= now)]
+        if not deliverable:
+            return
+        cached = self._history.get(instance_id)
+        if cached is None:
+            history = await self.store.get_history(instance_id)
+            history_json = None
+        else:
+            history, history_json = cached
+        t0 = time.perf_counter()
+        result = self.engine.run(instance, history, deliverable, now, history_json)
+        if result is None:
+            return
+        commit = result.commit
+        await self.store.commit_episode(commit)
+        elapsed = time.perf_counter() - t0
+        if commit.new_execution:
+            self._history[instance_id] = ([], "[]")
+        else:
+            self._history[instance_id] = (history + commit.new_events, result.history_json)
+        stats = self.stats
+        if result.called_sdk:
+            stats.episodes += 1
+            stats.episodes_by_instance[instance_id] += 1
+            stats.sdk_seconds += result.sdk_seconds
+            stats.episode_seconds += elapsed
+            stats.events_replayed += result.events_replayed
+            self._log_invocation("orchestrator", instance.name, instance_id, result.sdk_seconds)
+        self.forget_timers(commit.deleted_messages)
+        for item in commit.work:
+            self._spawn(self._run_activity(item))
+        for message in commit.messages:
+            self.route(message)
+        for _, start in commit.child_instances:
+            self.route(start)
+        if commit.instance.status in TERMINAL_STATUSES:
+            self._history.pop(instance_id, None)
+            await self._drop_leftovers(instance_id)
+        self._notify(instance_id)
+
+    async def _drop_leftovers(self, instance_id: str) -> None:
+        leftovers = await self.store.messages_for(instance_id)
+        if leftovers:
+            ids = [m.id for m in leftovers]
+            await self.store.delete_messages(ids)
+            self.forget_timers(ids)
+
+    def evict(self, instance_id: str) -> None:
+        """Forget cached history (after a purge or an external rewrite)."""
+        self._history.pop(instance_id, None)
+
+    # ------------------------------------------------------------------ activities
+    async def _run_activity(self, item: WorkItem) -> None:
+        assert self._activity_slots is not None
+        self._inflight[item.instance_id] += 1
+        try:
+            async with self._activity_slots:
+                attempts = await self.store.record_work_attempt(item)
+                t0 = time.perf_counter()
+                if attempts > self.options.poison_attempts:
+                    outcome = ActivityOutcome(
+                        ok=False,
+                        reason=(f"Activity function '{item.name}' failed: the worker processing it "
+                                f"crashed {attempts - 1} times; giving up (poison message)."),
+                        details=None)
+                elif item.http_request is not None:
+                    outcome = await self._run_http_activity(item)
+                else:
+                    info = self.index.find("activity", item.name)
+                    if info is None:
+                        outcome = activity_failure(item.name, LookupError(f"unknown activity '{item.name}'"))
+                    else:
+                        outcome = await self.invoker.activity(info, item.input)
+                self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
+                now = self.clock.now()
+                if outcome.ok:
+                    body = p.task_completed(now, item.seq, outcome.result)
+                else:
+                    body = p.task_failed(now, item.seq, outcome.reason or "", outcome.details)
+                result = Message(id=message_id(item.id, "result"), target=item.instance_id, kind="event",
+                                 body=body, created=now, execution_id=item.execution_id)
+                await self.store.complete_work(item, result)
+                self.stats.activities += 1
+        finally:
+            self._inflight[item.instance_id] -= 1
+            if not self._inflight[item.instance_id]:
+                del self._inflight[item.instance_id]
+        self._last_completion[item.instance_id] = time.monotonic()
+        self.route(result)
+
+    async def _run_http_activity(self, item: WorkItem) -> ActivityOutcome:
+        """``call_http``: one request, no 202 polling (documented limitation)."""
+        import aiohttp
+
+        request = item.http_request or {}
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.request(
+                    request.get("method", "GET"), request["uri"],
+                    data=request.get("content"), headers=request.get("headers") or None,
+                ) as response:
+                    content = await response.text()
+                    headers = {k: v for k, v in response.headers.items()}
+                    payload = {"statusCode": response.status, "headers": headers, "content": content}
+            return ActivityOutcome(ok=True, result=json.dumps(payload))
+        except Exception as exc:
+            return activity_failure(p.HTTP_ACTIVITY_NAME, exc)
+
+    # ------------------------------------------------------------------ entities
+    async def _run_entity(self, entity_id: str) -> None:
+        messages = [m for m in await self.store.messages_for(entity_id) if m.kind == "entity"]
+        if not messages:
+            return
+        messages.sort(key=lambda m: m.created)
+        name, key = p.parse_entity_scheduler_id(entity_id)
+        now = self.clock.now()
+        record = await self.store.get_entity(entity_id) or EntityRecord(
+            entity_id=entity_id, name=name, key=key, exists=False, state=None, last_modified=now)
+        info = self.index.find("entity", name)
+        batch = [{"name": m.body.get("op"), "input": m.body.get("input"), "isSignal": bool(m.body.get("signal"))}
+                 for m in messages]
+        results: list[dict[str, Any]]
+        if info is None:
+            results = [{"isError": True, "result": json.dumps(f"The entity '{name}' does not exist.")}
+                       for _ in messages]
+        else:
+            context = json.dumps({"self": {"name": name, "key": key}, "exists": record.exists,
+                                  "state": record.state, "batch": batch})
+            t0 = time.perf_counter()
+            try:
+                output = json.loads(self.invoker.entity(info, context))
+                record.exists = bool(output.get("entityExists"))
+                record.state = output.get("entityState") if record.exists else None
+                results = output.get("results") or []
+            except Exception as exc:  # the whole batch failed; state unchanged
+                results = [{"isError": True, "result": json.dumps(str(exc))} for _ in messages]
+            self._log_invocation("entity", info.durable_name, entity_id, time.perf_counter() - t0)
+        record.last_modified = now
+        responses: list[Message] = []
+        for message, outcome in zip(messages, results):
+            body = message.body
+            if body.get("signal") or not body.get("parent"):
+                continue
+            response: dict[str, Any] = {"result": outcome.get("result")}
+            if outcome.get("isError"):
+                response["exceptionType"] = "Error"
+            responses.append(Message(
+                id=message_id(message.id, "response"), target=body["parent"], kind="event",
+                body=p.event_raised(now, body["id"], compact(response)), created=now,
+                execution_id=body.get("parentExecution")))
+        await self.store.commit_entity_batch(record, [m.id for m in messages], responses)
+        self.stats.entity_batches += 1
+        for response in responses:
+            self.route(response)
+        self._notify(entity_id)
+
+    # ------------------------------------------------------------------ logging
+    def _log_invocation(self, kind: str, name: str, instance_id: str, seconds: float) -> None:
+        if self._on_invocation is not None:
+            self._on_invocation(kind, name, instance_id, seconds)

@@ -1,0 +1,194 @@
+"""The state store interface: everything durable about instances, messages, work and entities.
+
+The scheduler never keeps state that is not also here: an HTTP 202 or a completed activity is
+acknowledged only after the corresponding write returned. Implementations: ``MemoryStore``
+(tests, quick runs) and the Azure Storage store (Azurite locally).
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+Event = dict[str, Any]
+
+# Runtime status names as the extension reports them (spec 9).
+PENDING = "Pending"
+RUNNING = "Running"
+COMPLETED = "Completed"
+CONTINUED_AS_NEW = "ContinuedAsNew"
+FAILED = "Failed"
+CANCELED = "Canceled"
+TERMINATED = "Terminated"
+SUSPENDED = "Suspended"
+
+TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED, TERMINATED})
+ACTIVE_STATUSES = frozenset({PENDING, RUNNING, CONTINUED_AS_NEW, SUSPENDED})
+
+
+class ConflictError(Exception):
+    """An optimistic-concurrency check failed (another writer got there first)."""
+
+
+@dataclass
+class ParentRef:
+    instance_id: str
+    execution_id: str
+    task_scheduled_id: int
+    name: str
+
+
+@dataclass
+class InstanceRecord:
+    instance_id: str
+    name: str
+    execution_id: str
+    status: str
+    input: str | None  # JSON text as the extension stores ExecutionStarted.Input
+    created_time: datetime
+    last_updated_time: datetime
+    output: str | None = None
+    custom_status: str | None = None
+    parent: ParentRef | None = None
+    generation: int = 0
+    etag: str | None = None
+
+
+@dataclass
+class Message:
+    """Something delivered to an orchestration or an entity.
+
+    ``kind`` is ``event`` (``body`` is a history event to append in the next episode) or
+    ``entity`` (``body`` is an entity request/operation). ``due`` delays delivery (timers).
+    """
+
+    id: str
+    target: str
+    kind: str
+    body: dict[str, Any]
+    created: datetime
+    due: datetime | None = None
+    execution_id: str | None = None
+    dequeue_count: int = 0
+
+
+@dataclass
+class WorkItem:
+    """An activity invocation waiting to run (at-least-once: it stays until completed)."""
+
+    id: str
+    instance_id: str
+    execution_id: str
+    seq: int
+    name: str
+    input: str | None
+    created: datetime
+    http_request: dict[str, Any] | None = None
+    dequeue_count: int = 0
+
+
+@dataclass
+class EntityRecord:
+    entity_id: str  # scheduler id "@name@key"
+    name: str
+    key: str
+    exists: bool
+    state: str | None
+    last_modified: datetime
+    etag: str | None = None
+
+
+@dataclass
+class EpisodeCommit:
+    """Everything one orchestration episode changes, written atomically (or idempotently)."""
+
+    instance: InstanceRecord
+    new_events: list[Event]
+    consumed: list[str]
+    messages: list[Message] = field(default_factory=list)
+    work: list[WorkItem] = field(default_factory=list)
+    deleted_messages: list[str] = field(default_factory=list)  # cancelled timers
+    new_execution: bool = False  # continue-as-new: history restarts with new_events
+    child_instances: list[tuple[InstanceRecord, Message]] = field(default_factory=list)
+
+
+@dataclass
+class InstanceQuery:
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    statuses: frozenset[str] | None = None
+    prefix: str | None = None
+    top: int | None = None
+    continuation: str | None = None
+
+
+class Store(abc.ABC):
+    """Async persistence API; every method is one durable step."""
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Create tables/containers if needed."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release clients."""
+
+    # -- instances -------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_instance(self, record: InstanceRecord, start: Message,
+                              overwrite_statuses: Iterable[str]) -> bool:
+        """Create (or overwrite when its status is in ``overwrite_statuses``) an instance and
+        its start message. Returns False if an instance exists in another status."""
+
+    @abc.abstractmethod
+    async def get_instance(self, instance_id: str) -> InstanceRecord | None: ...
+
+    @abc.abstractmethod
+    async def query_instances(self, query: InstanceQuery) -> tuple[list[InstanceRecord], str | None]: ...
+
+    @abc.abstractmethod
+    async def get_history(self, instance_id: str) -> list[Event]: ...
+
+    @abc.abstractmethod
+    async def commit_episode(self, commit: EpisodeCommit) -> None:
+        """Append the episode (etag-checked against ``commit.instance.etag``); raises ConflictError."""
+
+    @abc.abstractmethod
+    async def purge_instance(self, instance_id: str) -> bool: ...
+
+    # -- messages --------------------------------------------------------------
+    @abc.abstractmethod
+    async def send_messages(self, messages: list[Message]) -> None: ...
+
+    @abc.abstractmethod
+    async def pending_messages(self) -> list[Message]:
+        """Every undelivered message (used at start-up to rebuild the scheduler's queues)."""
+
+    @abc.abstractmethod
+    async def messages_for(self, target: str) -> list[Message]: ...
+
+    @abc.abstractmethod
+    async def delete_messages(self, ids: list[str]) -> None: ...
+
+    # -- activity work -----------------------------------------------------------
+    @abc.abstractmethod
+    async def pending_work(self) -> list[WorkItem]: ...
+
+    @abc.abstractmethod
+    async def complete_work(self, item: WorkItem, result: Message) -> None:
+        """Delete the work item and send its result message in one step."""
+
+    @abc.abstractmethod
+    async def record_work_attempt(self, item: WorkItem) -> int:
+        """Increment and persist the item's dequeue count; returns the new count."""
+
+    # -- entities ----------------------------------------------------------------
+    @abc.abstractmethod
+    async def get_entity(self, entity_id: str) -> EntityRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_entities(self, name: str | None = None) -> list[EntityRecord]: ...
+
+    @abc.abstractmethod
+    async def commit_entity_batch(self, record: EntityRecord, consumed: list[str],
+                                  messages: list[Message]) -> None:
+        """Store the entity's new state, delete the consumed requests, send the responses."""
