@@ -1,0 +1,96 @@
+"""``python -m devhost``: serve a function app locally on port 7071."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from .app_index import AppLoadError, load_app
+from .clock import RealClock
+from .config import load_config
+from .host import DurableHost, HostSettings
+from .serve import serve
+from .server import AuthPolicy, HostKeys
+from .stores import open_store
+from .timer_triggers import TimerTriggers
+
+log = logging.getLogger("devhost")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devhost", description=__doc__)
+    parser.add_argument("--app-dir", default=".", help="function app directory (default: current)")
+    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default: loopback)")
+    parser.add_argument("--no-auth", action="store_true", help="turn key checks off, as `func start` does")
+    parser.add_argument("--store", choices=["auto", "memory", "azure"], default="auto",
+                        help="state store: azure (AzureWebJobsStorage, Azurite locally), memory, or auto")
+    parser.add_argument("--verbose", "-v", action="store_true")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> int:
+    config = load_config(args.app_dir)
+    try:
+        index = load_app(config.app_dir)
+    except AppLoadError as exc:
+        log.error("%s", exc)
+        return 2
+    keys = None
+    if not args.no_auth:
+        keys, generated = HostKeys.load(config.app_dir / ".devhost" / "keys.json")
+        if generated:
+            log.info("Generated a master key (kept in .devhost/keys.json; set DEVHOST_MASTER_KEY to choose one).")
+    store = open_store(args.store, config)
+    host = DurableHost(index, store, RealClock(), settings=HostSettings(task_hub=config.task_hub),
+                       on_invocation=_log_invocation)
+    await host.start()
+    server = await serve(host, AuthPolicy(keys), bind=args.bind, port=args.port, route_prefix=config.route_prefix)
+    timers = TimerTriggers(index.of_kind("timer"), host.clock, host.invoker)
+    timers.start()
+    _print_banner(index, server.base_url, config.route_prefix, keys, type(store).__name__, config.task_hub)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("Stopping...")
+    await timers.stop()
+    await server.close()
+    await host.stop()
+    return 0
+
+
+def _log_invocation(kind: str, name: str, instance_id: str, seconds: float) -> None:
+    log.info("%-12s %-28s %s (%.1f ms)", kind, name, instance_id, seconds * 1000)
+
+
+def _print_banner(index, base_url: str, prefix: str, keys: HostKeys | None, store: str, hub: str) -> None:
+    lines = [f"devhost: serving {index.app_dir} on {base_url} (store: {store}, task hub: {hub})", "", "Functions:"]
+    for info in index.functions:
+        if info.kind == "http":
+            methods = ",".join(info.methods or ["*"])
+            lines.append(f"  {info.name}: [{methods}] {base_url}/{prefix}/{info.route} (auth: {info.auth_level})")
+        else:
+            lines.append(f"  {info.name}: {info.kind}Trigger")
+    if keys is not None:
+        lines += ["", f"Function key: {keys.function}", f"Master key:   {keys.master}",
+                  f"System key (durable management API): {keys.system}"]
+    else:
+        lines += ["", "Key checks are OFF (--no-auth)."]
+    print("\n".join(lines), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(message)s", stream=sys.stdout)
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

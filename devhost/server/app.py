@@ -1,0 +1,50 @@
+"""aiohttp application: the app's routes, the durable API and the host's own endpoints."""
+from __future__ import annotations
+
+import logging
+import time
+
+import azure.functions as func
+from aiohttp import web
+
+from ..app_index import FunctionInfo
+from ..host import DurableHost
+from .durable_api import DurableApi
+from .keys import AuthPolicy
+from .routes import AppRoutes, make_app_handler
+from .urls import client_binding
+
+log = logging.getLogger("devhost")
+HOST_KEY: web.AppKey[DurableHost] = web.AppKey("devhost", DurableHost)
+
+
+def build_web_app(host: DurableHost, auth: AuthPolicy, route_prefix: str = "api",
+                  client_max_size: int = 100 * 1024 * 1024) -> web.Application:
+    app = web.Application(client_max_size=client_max_size)
+    app[HOST_KEY] = host
+    app.router.add_routes(DurableApi(host, auth).routes())
+
+    routes = AppRoutes(host.index.of_kind("http"), route_prefix)
+
+    async def invoke(info: FunctionInfo, req: func.HttpRequest, request: web.Request) -> func.HttpResponse:
+        binding = None
+        if info.client_param:
+            port = request.transport.get_extra_info("sockname")[1] if request.transport else request.url.port
+            binding = client_binding(
+                f"{request.scheme}://{request.host}", f"http://127.0.0.1:{port}/durabletask/",
+                host.settings.task_hub, host.settings.connection_name, auth.system_key, info.client_binding)
+        t0 = time.perf_counter()
+        try:
+            response = await host.invoker.http(info, req, binding)
+        finally:
+            log.info("http %s %s %s (%.1f ms)", info.name, req.method, req.url, (time.perf_counter() - t0) * 1000)
+        return response
+
+    prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
+    app.router.add_route("*", prefix + "/{tail:.*}", make_app_handler(routes, auth, invoke))
+
+    async def root(request: web.Request) -> web.Response:
+        return web.json_response({"state": "Running"})
+
+    app.router.add_get("/", root)
+    return app

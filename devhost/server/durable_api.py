@@ -1,0 +1,281 @@
+"""The extension's HTTP API: public webhooks (``/runtime/webhooks/durabletask``, system key)
+and the local RPC endpoint the SDK's client calls (``/durabletask``, loopback only).
+
+One handler set serves both, as ``HttpApiHandler`` does in the extension (spec 8.2, 9).
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from ..host import DurableHost, HostError, input_text_from_client_body
+from ..protocol import parse_timestamp
+from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
+from .keys import AuthPolicy, unauthorized
+from .urls import RPC_PATH, WEBHOOK_PATH, management_urls
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_RUNTIME_STATUSES = {"Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
+                     "Pending", "Suspended"}
+
+
+def message(status: int, text: str, **extra: Any) -> web.Response:
+    return web.json_response({"Message": text, **extra}, status=status)
+
+
+def _flag(request: web.Request, name: str, default: bool) -> bool:
+    value = request.query.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() == "true"
+
+
+def _time(request: web.Request, name: str) -> datetime | None:
+    value = request.query.get(name)
+    if not value:
+        return None
+    try:
+        return parse_timestamp(value)
+    except (ValueError, OverflowError) as exc:
+        raise HostError(400, f"Invalid '{name}' value: {value!r}.") from exc
+
+
+def _statuses(request: web.Request) -> frozenset[str] | None:
+    values = [part.strip() for raw in request.query.getall("runtimeStatus", []) for part in raw.split(",")]
+    values = [v for v in values if v]
+    if not values:
+        return None
+    unknown = [v for v in values if v not in _RUNTIME_STATUSES]
+    if unknown:
+        raise HostError(400, f"Unknown runtimeStatus value(s): {', '.join(unknown)}.")
+    return frozenset(values)
+
+
+class DurableApi:
+    def __init__(self, host: DurableHost, auth: AuthPolicy) -> None:
+        self.host = host
+        self.auth = auth
+
+    # ----------------------------------------------------------------- wiring
+    def routes(self) -> list[web.RouteDef]:
+        table: list[tuple[str, str, Handler]] = [
+            ("POST", "/orchestrators/{functionName}", self.start),
+            ("POST", "/orchestrators/{functionName}/{instanceId}", self.start),
+            ("GET", "/instances", self.list_instances),
+            ("GET", "/instances/", self.list_instances),
+            ("DELETE", "/instances", self.purge_many),
+            ("DELETE", "/instances/", self.purge_many),
+            ("GET", "/instances/{instanceId}", self.get_status),
+            ("DELETE", "/instances/{instanceId}", self.purge_one),
+            ("POST", "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
+            ("POST", "/instances/{instanceId}/terminate", self.terminate),
+            ("POST", "/instances/{instanceId}/suspend", self.suspend),
+            ("POST", "/instances/{instanceId}/resume", self.resume),
+            ("POST", "/instances/{instanceId}/rewind", self.rewind),
+            ("POST", "/instances/{instanceId}/restart", self.restart),
+            ("GET", "/entities/{entityName}", self.list_entities),
+            ("GET", "/entities/{entityName}/{entityKey}", self.read_entity),
+            ("POST", "/entities/{entityName}/{entityKey}", self.signal_entity),
+            ("DELETE", "/entities/{entityName}/{entityKey}", self.delete_entity),
+        ]
+        defs: list[web.RouteDef] = []
+        for prefix, guard in ((WEBHOOK_PATH, self._public), (RPC_PATH, self._rpc)):
+            for method, path, handler in table:
+                defs.append(web.route(method, prefix + path, guard(handler)))
+        return defs
+
+    def _public(self, handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            if not self.auth.allows(request, "system"):
+                return unauthorized()
+            return await self._safe(handler, request)
+        return guarded
+
+    def _rpc(self, handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            # The extension's RPC listener binds to loopback only; keep it that way.
+            if not _is_loopback(request.remote):
+                return message(403, "The durable RPC endpoint only accepts loopback connections.")
+            return await self._safe(handler, request)
+        return guarded
+
+    async def _safe(self, handler: Handler, request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except HostError as exc:
+            if exc.status == 400:  # the extension's ArgumentException shape; the SDK reads ExceptionMessage
+                return message(400, "One or more of the arguments submitted is incorrect",
+                               ExceptionMessage=exc.message, ExceptionType="System.ArgumentException")
+            return message(exc.status, exc.message)
+        except json.JSONDecodeError:
+            return message(400, "Invalid JSON content.")
+
+    def _origin(self, request: web.Request) -> str:
+        return f"{request.scheme}://{request.host}"
+
+    def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
+        urls = management_urls(self._origin(request), instance_id, self.host.settings.task_hub,
+                               self.host.settings.connection_name, self.auth.system_key)
+        return web.json_response(urls, status=202, headers={
+            "Location": urls["statusQueryGetUri"], "Retry-After": "10"})
+
+    # ----------------------------------------------------------------- orchestrations
+    async def start(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        input_text = input_text_from_client_body(body)
+        instance_id = await self.host.start_new(request.match_info["functionName"],
+                                                request.match_info.get("instanceId"), input_text)
+        return await self._respond_started(request, instance_id)
+
+    async def _respond_started(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        timeout = request.query.get("timeout")
+        if timeout is None:
+            return self._check_status(request, instance_id)
+        try:
+            seconds = float(timeout)
+        except ValueError as exc:
+            raise HostError(400, "timeout must be a number of seconds.") from exc
+        try:
+            status = await self.host.wait(instance_id, seconds)
+        except TimeoutError:
+            return self._check_status(request, instance_id)
+        return web.json_response(status.get("output"), status=200) if status["runtimeStatus"] == "Completed" \
+            else web.json_response(status, status=200)
+
+    async def get_status(self, request: web.Request) -> web.StreamResponse:
+        instance_id = request.match_info["instanceId"]
+        status = await self.host.status(
+            instance_id,
+            show_history=_flag(request, "showHistory", False),
+            show_history_output=_flag(request, "showHistoryOutput", False),
+            show_input=_flag(request, "showInput", True),
+        )
+        if status is None:
+            return message(404, f"No instance with ID '{instance_id}' found.")
+        runtime_status = status["runtimeStatus"]
+        if runtime_status in ACTIVE_STATUSES:
+            return web.json_response(status, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
+        if runtime_status == FAILED and _flag(request, "returnInternalServerErrorOnFailure", False):
+            return web.json_response(status, status=500)
+        return web.json_response(status, status=200)
+
+    async def list_instances(self, request: web.Request) -> web.StreamResponse:
+        top = request.query.get("top")
+        if top is not None and (not top.isdigit() or int(top) < 1):
+            raise HostError(400, "top must be a positive integer.")
+        query = InstanceQuery(
+            created_from=_time(request, "createdTimeFrom"), created_to=_time(request, "createdTimeTo"),
+            statuses=_statuses(request), prefix=request.query.get("instanceIdPrefix"),
+            top=int(top) if top else 100, continuation=request.headers.get("x-ms-continuation-token") or None,
+        )
+        rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+        return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
+
+    async def purge_one(self, request: web.Request) -> web.StreamResponse:
+        deleted = await self.host.purge(request.match_info["instanceId"])
+        if not deleted:
+            return message(404, "No instance found to purge.")
+        return web.json_response({"instancesDeleted": deleted})
+
+    async def purge_many(self, request: web.Request) -> web.StreamResponse:
+        created_from = _time(request, "createdTimeFrom")
+        if created_from is None:
+            raise HostError(400, "Please provide value for 'createdTimeFrom' parameter.")
+        deleted = await self.host.purge_by(created_from, _time(request, "createdTimeTo"), _statuses(request))
+        if not deleted:
+            return message(404, "No instances matched the purge filter.")
+        return web.json_response({"instancesDeleted": deleted})
+
+    async def raise_event(self, request: web.Request) -> web.StreamResponse:
+        instance_id = request.match_info["instanceId"]
+        record = await self.host.get_instance(instance_id)
+        if record is None:
+            return message(404, f"No instance with ID '{instance_id}' found.")
+        if record.status in TERMINAL_STATUSES:
+            return message(410, f"The instance '{instance_id}' is {record.status} and cannot receive events.")
+        if request.content_type != "application/json":
+            return message(400, "Only application/json request content is supported")
+        body = await request.read()
+        data_text = input_text_from_client_body(body)
+        await self.host.raise_event(instance_id, request.match_info["eventName"], data_text)
+        return web.Response(status=202)
+
+    async def terminate(self, request: web.Request) -> web.StreamResponse:
+        await self.host.terminate(request.match_info["instanceId"], request.query.get("reason"))
+        return web.Response(status=202)
+
+    async def suspend(self, request: web.Request) -> web.StreamResponse:
+        await self.host.suspend(request.match_info["instanceId"], request.query.get("reason"))
+        return web.Response(status=202)
+
+    async def resume(self, request: web.Request) -> web.StreamResponse:
+        await self.host.resume(request.match_info["instanceId"], request.query.get("reason"))
+        return web.Response(status=202)
+
+    async def rewind(self, request: web.Request) -> web.StreamResponse:
+        await self.host.rewind(request.match_info["instanceId"], request.query.get("reason"))
+        return web.Response(status=202)
+
+    async def restart(self, request: web.Request) -> web.StreamResponse:
+        new_id = _flag(request, "restartWithNewInstanceId", True)
+        instance_id = await self.host.restart(request.match_info["instanceId"], new_id)
+        return await self._respond_started(request, instance_id)
+
+    # ----------------------------------------------------------------- entities
+    async def read_entity(self, request: web.Request) -> web.StreamResponse:
+        name, key = request.match_info["entityName"], _entity_key(request)
+        record = await self.host.read_entity(name, key)
+        if record is None:
+            return message(404, f"Entity '@{name.lower()}@{key}' not found.")
+        return web.Response(status=200, text=record.state or "null", content_type="application/json")
+
+    async def list_entities(self, request: web.Request) -> web.StreamResponse:
+        fetch_state = _flag(request, "fetchState", False)
+        rows = []
+        for record in await self.host.list_entities(request.match_info["entityName"]):
+            row: dict[str, Any] = {"entityId": {"name": record.name, "key": record.key},
+                                   "lastOperationTime": record.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            if fetch_state:
+                row["state"] = json.loads(record.state) if record.state else None
+            rows.append(row)
+        return web.json_response(rows, headers={"x-ms-continuation-token": "null"})
+
+    async def signal_entity(self, request: web.Request) -> web.StreamResponse:
+        operation = request.query.get("op")
+        if not operation:
+            raise HostError(400, "The 'op' query parameter is required.")
+        body = await request.read()
+        if not body:
+            input_text = None
+        elif request.content_type == "application/json":
+            input_text = input_text_from_client_body(body)
+        else:
+            input_text = body.decode("utf-8", errors="replace")
+        await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), operation, input_text)
+        return web.Response(status=202)
+
+    async def delete_entity(self, request: web.Request) -> web.StreamResponse:
+        await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), "delete", None)
+        return web.Response(status=202)
+
+
+def _entity_key(request: web.Request) -> str:
+    key = request.match_info["entityKey"]
+    return "" if key == "$" else key
+
+
+def _is_loopback(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        return ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
+
+
+__all__ = ["DurableApi", "asyncio"]

@@ -1,0 +1,93 @@
+"""Host keys and the auth-level checks the Functions host applies (issue 3, item 5).
+
+FUNCTION routes accept the default function key, the host key or the master key (``code``
+query parameter or ``x-functions-key`` header); ADMIN routes the master key; the durable
+management API the ``durabletask_extension`` system key or the master key.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+MASTER_KEY_ENV = "DEVHOST_MASTER_KEY"
+
+
+@dataclass(frozen=True)
+class HostKeys:
+    master: str
+    function: str
+    system: str
+
+    @classmethod
+    def generate(cls, master: str | None = None) -> "HostKeys":
+        return cls(master=master or secrets.token_urlsafe(32), function=secrets.token_urlsafe(32),
+                   system=secrets.token_urlsafe(32))
+
+    @classmethod
+    def load(cls, path: Path) -> tuple["HostKeys", bool]:
+        """Keys from ``path`` (created if missing); env ``DEVHOST_MASTER_KEY`` wins for the master
+        key. Returns the keys and whether a new master key was generated."""
+        stored: dict[str, str] = {}
+        if path.is_file():
+            try:
+                stored = json.loads(path.read_text())
+            except ValueError:
+                stored = {}
+        env_master = os.environ.get(MASTER_KEY_ENV)
+        generated = not env_master and not stored.get("master")
+        fresh = cls.generate()
+        keys = cls(master=env_master or stored.get("master") or fresh.master,
+                   function=stored.get("function") or fresh.function,
+                   system=stored.get("system") or fresh.system)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(keys), indent=2))
+        os.chmod(path, 0o600)
+        return keys, generated
+
+
+def presented_key(request: web.Request) -> str | None:
+    return request.headers.get("x-functions-key") or request.query.get("code")
+
+
+def _matches(candidate: str | None, *keys: str) -> bool:
+    if not candidate:
+        return False
+    return any(hmac.compare_digest(candidate.encode(), key.encode()) for key in keys)
+
+
+class AuthPolicy:
+    def __init__(self, keys: HostKeys | None) -> None:
+        self.keys = keys  # None: checks off (--no-auth, as `func start` does locally)
+
+    @property
+    def enabled(self) -> bool:
+        return self.keys is not None
+
+    def allows(self, request: web.Request, level: str) -> bool:
+        if self.keys is None or level == "anonymous":
+            return True
+        key = presented_key(request)
+        if level == "function":
+            return _matches(key, self.keys.function, self.keys.master)
+        if level == "admin":
+            return _matches(key, self.keys.master)
+        if level == "system":
+            return _matches(key, self.keys.system, self.keys.master)
+        return False
+
+    @property
+    def system_key(self) -> str | None:
+        return self.keys.system if self.keys else None
+
+
+def unauthorized() -> web.Response:
+    return web.json_response(
+        {"error": "Unauthorized: a valid key is required (x-functions-key header or code query parameter)."},
+        status=401,
+    )
