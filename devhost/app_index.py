@@ -84,8 +84,15 @@ def _find_app(module: Any) -> Any:
     return apps[0]
 
 
+_LOADED: dict[tuple[Path, str], AppIndex] = {}
+
+
 def load_app(app_dir: str | Path = ".", module_name: str = "function_app") -> AppIndex:
+    """Import and index the app once per process (``get_functions()`` may only run once)."""
     app_path = Path(app_dir).resolve()
+    cached = _LOADED.get((app_path, module_name))
+    if cached is not None:
+        return cached
     if not (app_path / f"{module_name}.py").is_file():
         raise AppLoadError(f"No {module_name}.py in {app_path}.")
     if str(app_path) not in sys.path:
@@ -102,7 +109,9 @@ def load_app(app_dir: str | Path = ".", module_name: str = "function_app") -> Ap
         functions = app.get_functions()
     except Exception as exc:
         raise AppLoadError(f"Indexing the app failed: {exc}") from exc
-    return AppIndex(app_path, [_classify(f) for f in functions])
+    index = AppIndex(app_path, [_classify(f) for f in functions])
+    _LOADED[(app_path, module_name)] = index
+    return index
 
 
 def _classify(function: Any) -> FunctionInfo:

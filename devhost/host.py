@@ -17,7 +17,7 @@ from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock, VirtualClock
 from .engine import compact, message_id, start_message
-from .invoke import Invoker
+from .invoke import Invoker, reset_sdk_client_session
 from .scheduler import Runtime, RuntimeOptions
 from .status import status_payload
 from .store.base import (
@@ -65,11 +65,13 @@ class DurableHost:
         self.runtime = Runtime(index, store, clock, self.invoker, options, on_invocation)
 
     async def start(self) -> None:
+        await reset_sdk_client_session()
         await self.store.open()
         await self.runtime.start()
 
     async def stop(self) -> None:
         await self.runtime.stop()
+        await reset_sdk_client_session()
         self.invoker.close()
         await self.store.close()
 

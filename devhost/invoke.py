@@ -146,3 +146,22 @@ def to_http_response(result: Any) -> func.HttpResponse:
     if isinstance(result, (str, bytes)):
         return func.HttpResponse(result, status_code=200)
     raise TypeError(f"HTTP function returned {type(result).__name__}; expected func.HttpResponse or str")
+
+
+async def reset_sdk_client_session() -> None:
+    """Drop the SDK's process-wide aiohttp session and its lock.
+
+    The SDK keeps one ``ClientSession`` for the life of the worker process, bound to the
+    worker's single event loop. A host started and stopped several times in one process (tests)
+    gets a new loop each time, so the session is closed with the host that created it.
+    """
+    from azure.durable_functions.models.utils import http_utils
+
+    session = http_utils._client_session
+    http_utils._client_session = None
+    http_utils._session_lock = asyncio.Lock()
+    if session is not None and not session.closed:
+        try:
+            await session.close()
+        except RuntimeError:  # created on a loop that is already closed
+            pass
