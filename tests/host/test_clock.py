@@ -1,0 +1,46 @@
+"""Virtual and real clocks (issue 3 item 6)."""
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+
+from devhost.app_index import load_app
+from devhost.clock import RealClock, VirtualClock
+from devhost.host import DurableHost
+from devhost.store import MemoryStore
+from tests.host.conftest import HOST_TEST_APP
+
+
+async def test_served_mode_real_clock_keeps_a_72_hour_timer_running(knobs):
+    host = DurableHost(load_app(HOST_TEST_APP), MemoryStore(), RealClock())
+    await host.start()
+    try:
+        instance_id = await host.start_new("sleeper", None, json.dumps(json.dumps(72)))
+        await host.settle()
+        await asyncio.sleep(0.05)
+        assert (await host.status(instance_id))["runtimeStatus"] == "Running"
+    finally:
+        await host.stop()
+
+
+async def test_advance_fires_a_due_timer_without_waiting(env):
+    instance_id = await env.start("sleeper", 1)
+    await env.settle()
+    assert (await env.status(instance_id))["runtimeStatus"] == "Running"
+    env.advance(timedelta(hours=1, seconds=1))
+    status = await env.wait_for_status(instance_id, "Completed")  # no skipping needed
+    assert status["runtimeStatus"] == "Completed"
+
+
+async def test_virtual_clock_is_monotonic_and_starts_where_asked():
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    clock = VirtualClock(start=start)
+    first = clock.now()
+    assert abs((first - start).total_seconds()) < 1
+    clock.advance(timedelta(days=3))
+    assert clock.now() - first >= timedelta(days=3)
+    assert not clock.may_skip
+    with clock.skipping():
+        assert clock.may_skip
+    assert not clock.may_skip

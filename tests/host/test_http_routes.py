@@ -1,0 +1,54 @@
+"""The app's own HTTP routes: templates, methods, auth levels, errors (spec 10, issue 3 item 5)."""
+from __future__ import annotations
+
+
+async def test_route_parameters_optional_segments_and_query(env):
+    async with env.request("GET", "/api/public/ana?q=1", key=None) as response:
+        assert response.status == 200
+        assert await response.json() == {"name": "ana", "q": "1"}
+    async with env.request("GET", "/api/public", key=None) as response:
+        assert await response.json() == {"name": None, "q": None}
+
+
+async def test_function_level_routes_need_a_function_or_master_key(env):
+    async with env.request("POST", "/api/orchestrators/chain", key=None, json="x") as response:
+        assert response.status == 401
+        assert "error" in await response.json()
+    async with env.request("POST", "/api/orchestrators/chain", key="wrong", json="x") as response:
+        assert response.status == 401
+    async with env.request("POST", "/api/orchestrators/chain", key="master", json="x") as response:
+        assert response.status == 202
+    async with env.session.post(f"/api/orchestrators/chain?code={env.keys.function}", json="x") as response:
+        assert response.status == 202
+    async with env.request("POST", "/api/orchestrators/chain", key="system", json="x") as response:
+        assert response.status == 401  # the system key is for the durable API only
+
+
+async def test_admin_level_needs_the_master_key_and_context_is_passed(env):
+    async with env.request("GET", "/api/admin-only", key="function") as response:
+        assert response.status == 401
+    async with env.request("GET", "/api/admin-only", key="master") as response:
+        assert response.status == 200
+        assert await response.text() == "admin_only"
+
+
+async def test_unknown_route_and_wrong_method(env):
+    async with env.request("GET", "/api/nothing-here") as response:
+        assert response.status == 404
+        assert "error" in await response.json()
+    async with env.request("GET", "/api/orchestrators/chain") as response:
+        assert response.status == 405
+
+
+async def test_s12_5_create_check_status_response_uses_the_request_origin(env):
+    async with env.request("POST", "/api/orchestrators/chain", json="x") as response:
+        assert response.status == 202
+        body = await response.json()
+    assert body["statusQueryGetUri"].startswith(env.base_url + "/runtime/webhooks/durabletask/instances/")
+    assert response.headers["Retry-After"] == "10"
+    assert "rewindPostUri" in body  # the SDK's payload (the extension's own omits it)
+
+
+async def test_durable_rpc_refuses_non_loopback_and_needs_no_key_on_loopback(env):
+    async with env.session.get("/durabletask/instances/") as response:
+        assert response.status == 200
