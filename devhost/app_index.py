@@ -168,8 +168,14 @@ def _classify(function: Any) -> FunctionInfo:
         if info.client_param and not info.is_async:
             raise AppLoadError(f"Function '{name}': durable client functions must be 'async def'.")
     elif kind == "timer":
+        from .cron import Schedule
+
         info.schedule = trigger_binding.get("schedule")
         info.run_on_startup = bool(trigger_binding.get("runOnStartup"))
+        try:
+            Schedule(info.schedule or "")
+        except ValueError as exc:
+            raise AppLoadError(f"Function '{name}': invalid timer schedule {info.schedule!r}: {exc}") from exc
     return info
 
 

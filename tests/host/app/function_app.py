@@ -222,7 +222,7 @@ def entity_user(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def http_caller(context: df.DurableOrchestrationContext):
     response = yield context.call_http("POST", context.get_input(), content={"a": 1})
-    return {"status": response.status_code, "content": response.content}
+    return {"status": response["statusCode"], "content": response["content"]}
 
 
 @app.orchestration_trigger(context_name="context")
