@@ -290,30 +290,7 @@ class Runtime:
         self._inflight[item.instance_id] += 1
         try:
             async with self._activity_slots:
-                attempts = await self.store.record_work_attempt(item)
-                t0 = time.perf_counter()
-                if attempts > self.options.poison_attempts:
-                    outcome = ActivityOutcome(
-                        ok=False,
-                        reason=(f"Activity function '{item.name}' failed: the worker processing it "
-                                f"crashed {attempts - 1} times; giving up (poison message)."),
-                        details=None)
-                elif item.http_request is not None:
-                    outcome = await self._run_http_activity(item)
-                else:
-                    info = self.index.find("activity", item.name)
-                    if info is None:
-                        outcome = activity_failure(item.name, LookupError(f"unknown activity '{item.name}'"))
-                    else:
-                        outcome = await self.invoker.activity(info, item.input)
-                self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
-                now = self.clock.now()
-                if outcome.ok:
-                    body = p.task_completed(now, item.seq, outcome.result)
-                else:
-                    body = p.task_failed(now, item.seq, outcome.reason or "", outcome.details)
-                result = Message(id=message_id(item.id, "result"), target=item.instance_id, kind="event",
-                                 body=body, created=now, execution_id=item.execution_id)
+                result = await self._execute_activity(item)
                 await self.store.complete_work(item, result)
                 self.stats.activities += 1
         finally:
@@ -322,6 +299,33 @@ class Runtime:
                 del self._inflight[item.instance_id]
         self._last_completion[item.instance_id] = time.monotonic()
         self.route(result)
+
+    async def _execute_activity(self, item: WorkItem) -> Message:
+        """Run one work item and build its TaskCompleted/TaskFailed message."""
+        attempts = await self.store.record_work_attempt(item)
+        t0 = time.perf_counter()
+        if attempts > self.options.poison_attempts:
+            outcome = ActivityOutcome(
+                ok=False,
+                reason=(f"Activity function '{item.name}' failed: the worker processing it "
+                        f"crashed {attempts - 1} times; giving up (poison message)."),
+                details=None)
+        elif item.http_request is not None:
+            outcome = await self._run_http_activity(item)
+        else:
+            info = self.index.find("activity", item.name)
+            if info is None:
+                outcome = activity_failure(item.name, LookupError(f"unknown activity '{item.name}'"))
+            else:
+                outcome = await self.invoker.activity(info, item.input)
+        self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
+        now = self.clock.now()
+        if outcome.ok:
+            body = p.task_completed(now, item.seq, outcome.result)
+        else:
+            body = p.task_failed(now, item.seq, outcome.reason or "", outcome.details)
+        return Message(id=message_id(item.id, "result"), target=item.instance_id, kind="event",
+                       body=body, created=now, execution_id=item.execution_id)
 
     async def _run_http_activity(self, item: WorkItem) -> ActivityOutcome:
         """``call_http``: one request, no 202 polling (documented limitation)."""

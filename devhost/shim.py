@@ -173,13 +173,11 @@ class _Compound(_Node):
         if not self.children:
             self.finish(sim)
             return
+        # Every child is invoked even after a WhenAny has been decided by an earlier child:
+        # .NET starts all tasks before Task.WhenAny/WhenAll looks at them.
         for child in self.children:
             if not child.invoked:
                 child.invoke(sim)
-            if self.done:
-                # WhenAny already decided; the remaining children are still invoked (.NET
-                # starts every task before Task.WhenAny looks at them).
-                continue
 
     def child_done(self, child: _Node, sim: "_Replay") -> None:
         if self.any:
@@ -444,9 +442,8 @@ def _build(action: dict[str, Any]) -> _Node:
 def flatten_actions(actions: list[Any]) -> list[dict[str, Any]]:
     """Top-level actions of a V2/V3 payload (``[[a, b]]``) or a V1 payload (``[[a], [b, c]]``).
 
-    A V1 inner list of several actions is a ``task_all``/``task_any`` group; it is treated as a
-    WhenAll group, which is how the shim awaits it (``Task.WhenAny`` over the group is only
-    used for V1 and does not change the sequence numbers).
+    A V1 inner list of several actions is a ``task_all``/``task_any`` group; the V1 shim invokes
+    the whole group and then awaits ``Task.WhenAny`` over it, so it becomes a WhenAny node.
     """
     if not actions:
         return []

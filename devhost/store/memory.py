@@ -6,7 +6,7 @@ import itertools
 from typing import Iterable
 
 from .base import (
-    ConflictError, EntityRecord, EpisodeCommit, Event, InstanceQuery, InstanceRecord, Message,
+    TERMINAL_STATUSES, ConflictError, EntityRecord, EpisodeCommit, Event, InstanceQuery, InstanceRecord, Message,
     Store, WorkItem,
 )
 
@@ -75,7 +75,7 @@ class MemoryStore(Store):
         for message_id in itertools.chain(commit.consumed, commit.deleted_messages):
             self._messages.pop(message_id, None)
         for child, start in commit.child_instances:
-            await self.create_instance(child, start, overwrite_statuses=_child_overwritable(self, child))
+            await self.create_instance(child, start, overwrite_statuses=TERMINAL_STATUSES)
         for message in commit.messages:
             self._messages[message.id] = message
         for item in commit.work:
@@ -136,8 +136,3 @@ class MemoryStore(Store):
         for message in messages:
             self._messages[message.id] = message
 
-
-def _child_overwritable(store: MemoryStore, child: InstanceRecord) -> set[str]:
-    from .base import TERMINAL_STATUSES
-
-    return set(TERMINAL_STATUSES)
