@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable
 
+from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .shim import Invocation, ShimError, flatten_actions, replay_actions
@@ -204,6 +205,12 @@ class Engine:
 
         custom = state.get("customStatus")
         record.custom_status = compact(custom) if custom is not None else None
+        try:
+            self._check_payloads(record, state, replay.new, replay.continue_as_new_input)
+        except payloads.PayloadTooLarge as exc:
+            result = self._fail(record, history_json, new_events, consumed, now, str(exc))
+            result.sdk_seconds, result.called_sdk = sdk_seconds, True
+            return result
         error = state.get("error")
         if error and replay.chain_finished:
             result = self._fail(record, history_json, new_events, consumed, now,
@@ -225,6 +232,16 @@ class Engine:
         result.sdk_seconds, result.called_sdk = sdk_seconds, True
         result.events_replayed = len(full_history)
         return result
+
+    @staticmethod
+    def _check_payloads(record: InstanceRecord, state: dict[str, Any], invocations: list[Invocation],
+                        continue_input: str | None) -> None:
+        payloads.check("custom status", record.name, record.custom_status, payloads.CUSTOM_STATUS_LIMIT_BYTES)
+        if state.get("isDone") and state.get("output") is not None:
+            payloads.check("output", record.name, compact(state["output"]))
+        payloads.check("continue-as-new input", record.name, continue_input)
+        for inv in invocations:
+            payloads.check(f"input of {inv.kind} call", inv.operation or inv.name, inv.input)
 
     def _fail(self, record: InstanceRecord, history_json: str, new_events: list[Event],
               consumed: list[str], now: datetime, message: str) -> EpisodeResult:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock, VirtualClock
@@ -79,6 +80,7 @@ class DurableHost:
     async def start_new(self, name: str, instance_id: str | None = None,
                         input_text: str | None = None) -> str:
         """Start ``name``; ``input_text`` is the JSON text of the input token (spec 3.5)."""
+        self._check_size("input", name, input_text)
         info = self.index.find("orchestrator", name)
         if info is None:
             known = ", ".join(self.index.names("orchestrator")) or "none"
@@ -97,6 +99,13 @@ class DurableHost:
         self.runtime.evict(instance_id)
         self.runtime.route(start)
         return instance_id
+
+    @staticmethod
+    def _check_size(kind: str, name: str, text: str | None) -> None:
+        try:
+            payloads.check(kind, name, text)
+        except payloads.PayloadTooLarge as exc:
+            raise HostError(413, str(exc)) from exc
 
     async def get_instance(self, instance_id: str) -> InstanceRecord | None:
         return await self.store.get_instance(instance_id)
@@ -132,6 +141,7 @@ class DurableHost:
 
     async def raise_event(self, instance_id: str, name: str, data_text: str | None) -> None:
         """``data_text`` is the JSON text of the event's token (what EventRaised.Input holds)."""
+        self._check_size("event data", name, data_text)
         record = await self._require(instance_id)
         if record.status in TERMINAL_STATUSES:
             raise HostError(410, f"The instance '{instance_id}' is in the {record.status} state and "
@@ -219,6 +229,7 @@ class DurableHost:
 
     # ------------------------------------------------------------------ entities
     async def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
+        self._check_size("operation input", f"{name}.{operation}", input_text)
         if self.index.find("entity", name) is None:
             raise HostError(400, f"The function '{name}' doesn't exist, is disabled, or is not an entity function.")
         entity_id = p.entity_scheduler_id(name, key)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock
@@ -319,6 +320,11 @@ class Runtime:
             else:
                 outcome = await self.invoker.activity(info, item.input)
         self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
+        if outcome.ok:
+            try:
+                payloads.check("result", item.name, outcome.result)
+            except payloads.PayloadTooLarge as exc:
+                outcome = ActivityOutcome(ok=False, reason=f"Activity function '{item.name}' failed: {exc}")
         now = self.clock.now()
         if outcome.ok:
             body = p.task_completed(now, item.seq, outcome.result)

@@ -278,3 +278,24 @@ def public(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="admin-only", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
 def admin_only(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     return func.HttpResponse(context.function_name)
+
+
+# ---------------------------------------------------------------- payload guards
+@app.activity_trigger(input_name="size")
+def make_blob_of_text(size: int) -> str:
+    return "x" * size
+
+
+@app.orchestration_trigger(context_name="context")
+def big_result(context: df.DurableOrchestrationContext):
+    try:
+        yield context.call_activity("make_blob_of_text", context.get_input())
+    except Exception as exc:
+        return f"caught: {str(exc)[:200]}"
+    return "small enough"
+
+
+@app.orchestration_trigger(context_name="context")
+def big_output(context: df.DurableOrchestrationContext):
+    yield context.call_activity("hello", "x")
+    return "y" * context.get_input()
