@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, AsyncContextManager, Iterable
 
 Event = dict[str, Any]
 
@@ -123,8 +123,38 @@ class InstanceQuery:
     continuation: str | None = None
 
 
+class _NoLease:
+    """The lease of a store that only one process uses: always granted, nothing to release."""
+
+    async def __aenter__(self) -> bool:
+        return True
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+
+_NO_LEASE = _NoLease()
+
+
 class Store(abc.ABC):
     """Async persistence API; every method is one durable step."""
+
+    # True when other processes may use the same storage: the scheduler then polls the store
+    # for work they wrote (``devhost/poller.py``) and takes the leases below.
+    shared: bool = False
+
+    def lease(self, target: str) -> AsyncContextManager[bool]:
+        """Hold ``target`` (instance or entity id) for one episode/batch; yields False when
+        another process holds it. Single-process stores always grant it."""
+        return _NO_LEASE
+
+    async def claim_work(self, item: WorkItem) -> bool:
+        """Lease an activity work item before running it; False if another runner has it."""
+        return True
+
+    def work_claimable(self, item: WorkItem) -> bool:
+        """Cheap local check (no I/O) whether ``claim_work`` could succeed; used by the poller."""
+        return True
 
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Create tables/containers if needed."""
