@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 import sys
-from pathlib import Path
 
 from .app_index import AppLoadError, load_app
 from .clock import RealClock

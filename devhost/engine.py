@@ -38,6 +38,7 @@ class EpisodeResult:
     commit: EpisodeCommit
     history_json: str  # serialization of the stored history after this commit
     sdk_seconds: float = 0.0
+    engine_seconds: float = 0.0  # the whole Engine.run, SDK call included
     events_replayed: int = 0
     called_sdk: bool = False
 
@@ -112,6 +113,13 @@ class Engine:
 
         new_events.extend(m.body for m in deliver)
         return self._execute(record, history, history_json, new_events, consumed, now)
+
+    def fail(self, instance: InstanceRecord, history: list[Event], messages: list[Message],
+             now: datetime, reason: str) -> EpisodeResult:
+        """Fail the instance without running it (poison policy); consumes its pending events."""
+        record = replace(instance, last_updated_time=now)
+        consumed = [m.id for m in messages if m.kind == "event"]
+        return self._fail(record, json.dumps(history), [p.orchestrator_started(now)], consumed, now, reason)
 
     # ------------------------------------------------------------------
     def _select(self, instance: InstanceRecord, messages: list[Message]

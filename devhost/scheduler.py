@@ -22,7 +22,8 @@ from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock
-from .engine import Engine, compact, message_id
+from .engine import Engine, EpisodeResult, compact, message_id
+from .faults import FaultPlan, InjectedCrash
 from .invoke import ActivityOutcome, Invoker, activity_failure
 from .store.base import (
     TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
@@ -37,8 +38,11 @@ class RuntimeOptions:
     # activities in flight, so that a fan-out's results arrive in few episodes.
     batch_window: float = 0.002
     max_concurrent_activities: int = 256
-    # An activity whose worker keeps dying is failed after this many attempts (issue 6).
+    # An activity or orchestration whose worker keeps dying is failed after this many attempts.
     poison_attempts: int = 5
+    # Delay before a crashed activity's work item is picked up again (a lease expiring).
+    crash_retry_delay: float = 0.001
+    faults: FaultPlan | None = None
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Runtime:
         self._loop_task: asyncio.Task[None] | None = None
         self._activity_slots: asyncio.Semaphore | None = None
         self._stopping = False
+        self._crashes: Counter[str] = Counter()
+        self.faults = self.options.faults or FaultPlan()
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -214,9 +220,19 @@ class Runtime:
         except ConflictError:
             self._history.pop(target, None)
             self._ready[target] = None
-        except Exception:
-            log.exception("devhost: processing %s failed", target)
+        except Exception as exc:
             self._history.pop(target, None)
+            self._crashes[target] += 1
+            if isinstance(exc, InjectedCrash):
+                log.info("devhost: injected crash while processing %s", target)
+            else:
+                log.exception("devhost: processing %s failed", target)
+            if self._crashes[target] >= self.options.poison_attempts and not target.startswith("@"):
+                await self._poison(target, exc)
+            else:
+                self._ready[target] = None  # redo the episode from the stored state
+        else:
+            self._crashes.pop(target, None)
         finally:
             self._running.discard(target)
             self._poke()
@@ -247,9 +263,30 @@ class Runtime:
         result = self.engine.run(instance, history, deliverable, now, history_json)
         if result is None:
             return
+        result.engine_seconds = time.perf_counter() - t0
+        if self.faults.episode_crashes():
+            raise InjectedCrash("crash between the episode's execution and its commit")
+        await self._commit(instance_id, history, result)
+
+    async def _poison(self, instance_id: str, exc: BaseException) -> None:
+        instance = await self.store.get_instance(instance_id)
+        if instance is None or instance.status in TERMINAL_STATUSES:
+            return
+        messages = await self.store.messages_for(instance_id)
+        reason = (f"Orchestrator function '{instance.name}' failed: processing this instance crashed the "
+                  f"worker {self._crashes[instance_id]} times in a row; giving up (poison message). "
+                  f"Last error: {type(exc).__name__}: {exc}")
+        result = self.engine.fail(instance, await self.store.get_history(instance_id), messages,
+                                  self.clock.now(), reason)
+        self._crashes.pop(instance_id, None)
+        await self._commit(instance_id, [], result)
+
+    async def _commit(self, instance_id: str, history: list[Event], result: EpisodeResult) -> None:
         commit = result.commit
+        t0 = time.perf_counter()
         await self.store.commit_episode(commit)
-        elapsed = time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0 + result.engine_seconds
+        instance = commit.instance
         if commit.new_execution:
             self._history[instance_id] = ([], "[]")
         else:
@@ -291,9 +328,21 @@ class Runtime:
         self._inflight[item.instance_id] += 1
         try:
             async with self._activity_slots:
-                result = await self._execute_activity(item)
+                try:
+                    result = await self._execute_activity(item)
+                except InjectedCrash:
+                    # The worker died mid-activity: no result; the item runs again later.
+                    asyncio.get_running_loop().call_later(
+                        self.options.crash_retry_delay, lambda: self._spawn(self._run_activity(item)))
+                    return
                 await self.store.complete_work(item, result)
                 self.stats.activities += 1
+                if self.faults.duplicates():
+                    duplicate = Message(id=message_id(result.id, "duplicate"), target=result.target, kind="event",
+                                        body=dict(result.body), created=result.created,
+                                        execution_id=result.execution_id)
+                    await self.store.send_messages([duplicate])
+                    self.route(duplicate)
         finally:
             self._inflight[item.instance_id] -= 1
             if not self._inflight[item.instance_id]:
@@ -317,7 +366,13 @@ class Runtime:
             info = self.index.find("activity", item.name)
             if info is None:
                 outcome = activity_failure(item.name, LookupError(f"unknown activity '{item.name}'"))
+            elif self.faults.activity_crashes(item.name):
+                raise InjectedCrash(f"worker crashed while running '{item.name}'")
+            elif self.faults.activity_fails(item.name):
+                outcome = activity_failure(item.name, RuntimeError("injected fault"))
             else:
+                if self.faults.runs_twice(item.name):
+                    await self.invoker.activity(info, item.input)
                 outcome = await self.invoker.activity(info, item.input)
         self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
         if outcome.ok:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -23,6 +23,7 @@ from .app_index import AppIndex, load_app
 from .clock import VirtualClock
 from .config import load_config
 from .engine import compact
+from .faults import FaultPlan
 from .host import DurableHost, HostSettings
 from .scheduler import RuntimeOptions
 from .serve import RunningServer, serve
@@ -44,9 +45,11 @@ class DurableTestHost:
     @contextlib.asynccontextmanager
     async def start_time_skipping(cls, app_dir: str | Path = ".", *, store: Store | None = None,
                                   start_time: datetime | None = None, auth: bool = True,
-                                  options: RuntimeOptions | None = None,
+                                  options: RuntimeOptions | None = None, faults: FaultPlan | None = None,
                                   index: AppIndex | None = None) -> AsyncIterator["DurableTestHost"]:
         config = load_config(app_dir)
+        if faults is not None:
+            options = replace(options or RuntimeOptions(), faults=faults)
         index = index or load_app(config.app_dir)
         clock = VirtualClock(start=start_time)
         keys = HostKeys.generate()
