@@ -93,8 +93,7 @@ class Invoker:
 
     # -- durable triggers ------------------------------------------------------
     def orchestrator(self, info: FunctionInfo, context_json: str) -> str:
-        """Run one orchestrator episode on the calling thread; may raise (spec 4.3)."""
-        return info.fn(context=OrchestrationContext(context_json))
+        return call_orchestrator(info, context_json)
 
     def entity(self, info: FunctionInfo, context_json: str) -> str:
         return info.fn(context=EntityContext(context_json))
@@ -122,6 +121,11 @@ class Invoker:
         from azure.functions.timer import TimerRequest
 
         await self._call(info, {info.trigger_param: TimerRequest(past_due=past_due)})
+
+
+def call_orchestrator(info: FunctionInfo, context_json: str) -> str:
+    """Run one orchestrator episode on the calling thread; may raise (spec 4.3)."""
+    return info.fn(context=OrchestrationContext(context_json))
 
 
 def activity_failure(name: str, exc: BaseException) -> ActivityOutcome:

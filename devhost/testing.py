@@ -148,6 +148,28 @@ class DurableTestHost:
     def now(self) -> datetime:
         return self.clock.now()
 
+    async def record_histories(self, directory: str | Path, names: set[str] | None = None,
+                               statuses: frozenset[str] | None = TERMINAL_STATUSES) -> list[Path]:
+        """Write orchestrations (finished ones by default; only ``names`` if given) as replay fixtures."""
+        from .replayer import RecordedInstance
+        from .store.base import InstanceQuery
+
+        written: list[Path] = []
+        rows, _ = await self.host.store.query_instances(InstanceQuery(statuses=statuses))
+        for record in rows:
+            if names is not None and record.name not in names:
+                continue
+            history = await self.host.store.get_history(record.instance_id)
+            recorded = RecordedInstance(
+                instance_id=record.instance_id, name=record.name, execution_id=record.execution_id,
+                input=record.input, status=record.status, output=record.output,
+                parent_instance_id=record.parent.instance_id if record.parent else None, history=history)
+            safe_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in record.instance_id)
+            path = Path(directory) / record.name / f"{safe_id}.json"
+            recorded.dump(path)
+            written.append(path)
+        return written
+
     # ------------------------------------------------------------------ entities
     async def signal_entity(self, name: str, key: str, operation: str, input: Any = None) -> None:
         input_text = compact(json.dumps(input)) if input is not None else None
