@@ -74,7 +74,7 @@ class Runtime:
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
         self._last_completion: dict[str, float] = {}
-        self._history: dict[str, tuple[list[Event], str]] = {}
+        self._history: dict[str, tuple[list[Event], str, str | None]] = {}  # history, JSON, etag
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wakeup: asyncio.Event | None = None
@@ -93,6 +93,10 @@ class Runtime:
         for item in await self.store.pending_work():  # crash recovery: at-least-once
             self._spawn(self._run_activity(item))
         self._loop_task = asyncio.create_task(self._loop(), name="devhost-scheduler")
+        if self.store.shared:  # other processes write to the same store: poll it (devhost/poller.py)
+            from .poller import poll_store
+
+            self._spawn(poll_store(self))
 
     async def stop(self) -> None:
         self._stopping = True
@@ -213,10 +217,13 @@ class Runtime:
 
     async def _run_target(self, target: str) -> None:
         try:
-            if target.startswith("@"):
-                await self._run_entity(target)
-            else:
-                await self._run_episode(target)
+            async with self.store.lease(target) as held:  # shared stores: one process per target
+                if not held:
+                    return
+                if target.startswith("@"):
+                    await self._run_entity(target)
+                else:
+                    await self._run_episode(target)
         except ConflictError:
             self._history.pop(target, None)
             self._ready[target] = None
@@ -254,11 +261,13 @@ class Runtime:
         if not deliverable:
             return
         cached = self._history.get(instance_id)
+        if cached is not None and cached[2] != instance.etag:  # another process moved it on
+            cached = None
         if cached is None:
             history = await self.store.get_history(instance_id)
             history_json = None
         else:
-            history, history_json = cached
+            history, history_json, _ = cached
         t0 = time.perf_counter()
         result = self.engine.run(instance, history, deliverable, now, history_json)
         if result is None:
@@ -288,9 +297,9 @@ class Runtime:
         elapsed = time.perf_counter() - t0 + result.engine_seconds
         instance = commit.instance
         if commit.new_execution:
-            self._history[instance_id] = ([], "[]")
+            self._history[instance_id] = ([], "[]", commit.instance.etag)
         else:
-            self._history[instance_id] = (history + commit.new_events, result.history_json)
+            self._history[instance_id] = (history + commit.new_events, result.history_json, commit.instance.etag)
         stats = self.stats
         if result.called_sdk:
             stats.episodes += 1
@@ -325,6 +334,8 @@ class Runtime:
     # ------------------------------------------------------------------ activities
     async def _run_activity(self, item: WorkItem) -> None:
         assert self._activity_slots is not None
+        if not await self.store.claim_work(item):  # shared stores: leased by another runner
+            return
         self._inflight[item.instance_id] += 1
         try:
             async with self._activity_slots:
