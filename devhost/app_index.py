@@ -165,8 +165,10 @@ def _classify(function: Any) -> FunctionInfo:
         info.methods = [str(_value(m)).upper() for m in methods] if methods else None
         info.auth_level = str(_value(trigger_binding.get("authLevel") or "function")).lower()
         info.route = trigger_binding.get("route") or name
-        if info.client_param and not info.is_async:
-            raise AppLoadError(f"Function '{name}': durable client functions must be 'async def'.")
+        user_fn = getattr(fn, "client_function", fn)  # the SDK wraps client functions in async middleware
+        if info.client_param and not inspect.iscoroutinefunction(user_fn):
+            raise AppLoadError(f"Function '{name}': durable client functions must be 'async def' "
+                               "(the SDK awaits them).")
     elif kind == "timer":
         from .cron import Schedule
 

@@ -157,3 +157,26 @@ async def test_s11_quirk7_http_signal_with_raw_json_body_breaks_get_input(env):
     await env.settle()
     # the raw 5 made get_input() raise inside the entity; the string "5" worked
     assert await env.read_entity("Tally", "k4") == 5
+
+
+async def test_s11_quirk11_sync_durable_client_function_is_refused(tmp_path):
+    (tmp_path / "function_app.py").write_text(
+        "import azure.functions as func\nimport azure.durable_functions as df\n"
+        "app = df.DFApp()\n"
+        "@app.route(route='start')\n"
+        "@app.durable_client_input(client_name='client')\n"
+        "def start(req, client):\n    return func.HttpResponse('x')\n"
+    )
+    try:
+        load_app(tmp_path)
+    except AppLoadError as exc:
+        assert "must be 'async def'" in str(exc)
+    else:
+        raise AssertionError("expected AppLoadError")
+
+
+async def test_s11_quirk8_get_status_all_returns_only_the_first_page(env):
+    for i in range(101):
+        await env.start("wait_event", instance_id=f"page-{i:03d}")
+    statuses = await _rpc(env, "get_status_all")
+    assert len(statuses) == 100  # the SDK ignores the continuation token
