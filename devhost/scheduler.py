@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from . import payloads
+from . import fast_timestamps
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock
@@ -43,6 +44,9 @@ class RuntimeOptions:
     # Delay before a crashed activity's work item is picked up again (a lease expiring).
     crash_retry_delay: float = 0.001
     faults: FaultPlan | None = None
+    # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
+    # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
+    fast_timestamps: bool | None = None
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Runtime:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        fast_timestamps.configure(self.options.fast_timestamps)
         self._wakeup = asyncio.Event()
         self._activity_slots = asyncio.Semaphore(self.options.max_concurrent_activities)
         for message in await self.store.pending_messages():
