@@ -85,6 +85,11 @@ def format_status_time(value: datetime) -> str:
 
 def parse_timestamp(text: str) -> datetime:
     """Parse any ISO-8601 timestamp the SDK or a client may send; returns an aware UTC datetime."""
+    from .fast_timestamps import parse_utc
+
+    fast = parse_utc(text)  # the host's own format, when the fast path is on; else None
+    if fast is not None:
+        return fast
     from dateutil.parser import isoparse
 
     value = isoparse(text)
