@@ -1,0 +1,2 @@
+"""HTTP routes, one module per pattern plus the generic starter (imported here so they register)."""
+from . import starter  # noqa: F401

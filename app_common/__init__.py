@@ -1,0 +1,1 @@
+"""Shared by every pattern: durable names, payload dataclasses, settings, storage and HTTP helpers."""

@@ -1,0 +1,150 @@
+"""Strict JSON field readers used by every payload's ``from_json``.
+
+Types are checked exactly: ``True`` is not an int, ``1.0`` is not an int, NaN is not a number.
+Every failure is a ``ValidationError`` (a ``ValueError``), which routes answer with 400.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Iterable
+
+JsonDict = dict[str, Any]
+
+_MISSING: Any = object()
+# Names that end up in blob paths and instance ids.
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ValidationError(ValueError):
+    pass
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` that rejects NaN/Infinity (not JSON) and reports a ValidationError."""
+    def reject_constant(name: str) -> Any:
+        raise ValidationError(f"invalid JSON value {name}")
+
+    try:
+        return json.loads(text, parse_constant=reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"malformed JSON: {exc}") from None
+
+
+def as_object(value: Any, what: str, allowed: Iterable[str]) -> JsonDict:
+    if not isinstance(value, dict):
+        raise ValidationError(f"{what} must be a JSON object, got {type_name(value)}")
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValidationError(f"{what} has unknown field(s): {', '.join(unknown)}")
+    return value
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _field(data: JsonDict, key: str, default: Any) -> Any:
+    if key in data:
+        return data[key]
+    if default is _MISSING:
+        raise ValidationError(f"missing field '{key}'")
+    return default
+
+
+def check_int(value: Any, what: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{what} must be an integer, got {type_name(value)}")
+    if minimum is not None and value < minimum:
+        raise ValidationError(f"{what} must be >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValidationError(f"{what} must be <= {maximum}")
+    return value
+
+
+def check_number(value: Any, what: str, minimum: float | None = None, maximum: float | None = None,
+                 exclusive_minimum: bool = False) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValidationError(f"{what} must be a number, got {type_name(value)}")
+    if minimum is not None and (value <= minimum if exclusive_minimum else value < minimum):
+        raise ValidationError(f"{what} must be {'>' if exclusive_minimum else '>='} {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValidationError(f"{what} must be <= {maximum}")
+    return value
+
+
+def check_str(value: Any, what: str, pattern: re.Pattern[str] | None = None, max_length: int = 256,
+              allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be a string, got {type_name(value)}")
+    if not value and not allow_empty:
+        raise ValidationError(f"{what} must not be empty")
+    if len(value) > max_length:
+        raise ValidationError(f"{what} must be at most {max_length} characters")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ValidationError(f"{what} has invalid characters (allowed: {pattern.pattern})")
+    return value
+
+
+def get_int(data: JsonDict, key: str, default: Any = _MISSING, *, minimum: int | None = None,
+            maximum: int | None = None) -> int:
+    value = _field(data, key, default)
+    return value if value is default and default is not _MISSING else check_int(value, f"'{key}'", minimum, maximum)
+
+
+def get_number(data: JsonDict, key: str, default: Any = _MISSING, *, minimum: float | None = None,
+               maximum: float | None = None, exclusive_minimum: bool = False) -> Any:
+    value = _field(data, key, default)
+    if value is default and default is not _MISSING:
+        return value
+    return check_number(value, f"'{key}'", minimum, maximum, exclusive_minimum)
+
+
+def get_str(data: JsonDict, key: str, default: Any = _MISSING, *, pattern: re.Pattern[str] | None = None,
+            max_length: int = 256, allow_empty: bool = False) -> Any:
+    value = _field(data, key, default)
+    if value is default and default is not _MISSING:
+        return value
+    return check_str(value, f"'{key}'", pattern, max_length, allow_empty)
+
+
+def get_bool(data: JsonDict, key: str, default: Any = _MISSING) -> Any:
+    value = _field(data, key, default)
+    if value is default and default is not _MISSING:
+        return value
+    if not isinstance(value, bool):
+        raise ValidationError(f"'{key}' must be true or false, got {type_name(value)}")
+    return value
+
+
+def get_list(data: JsonDict, key: str, default: Any = _MISSING, *, max_items: int = 1000) -> Any:
+    value = _field(data, key, default)
+    if value is default and default is not _MISSING:
+        return value
+    if not isinstance(value, list):
+        raise ValidationError(f"'{key}' must be an array, got {type_name(value)}")
+    if len(value) > max_items:
+        raise ValidationError(f"'{key}' must have at most {max_items} items")
+    return value
+
+
+def get_object(data: JsonDict, key: str, default: Any = _MISSING) -> Any:
+    value = _field(data, key, default)
+    if value is default and default is not _MISSING:
+        return value
+    if not isinstance(value, dict):
+        raise ValidationError(f"'{key}' must be a JSON object, got {type_name(value)}")
+    return value

@@ -1,0 +1,1 @@
+"""Entities (imported here so they register on their blueprints)."""

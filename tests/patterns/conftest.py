@@ -1,0 +1,81 @@
+"""End-to-end fixtures: the real app on the local host (virtual time, real HTTP) over a real Azurite."""
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+from azure.storage.blob import BlobServiceClient
+
+from devhost.testing import DurableTestHost
+
+WEBHOOKS = "/runtime/webhooks/durabletask"
+
+
+@pytest_asyncio.fixture
+async def env(azurite: str, durable_host: DurableTestHost) -> AsyncIterator[DurableTestHost]:
+    # `azurite` first: it exports AzureWebJobsStorage before the host (and the app) starts.
+    yield durable_host
+
+
+@pytest.fixture(scope="session")
+def blob_service(azurite: str) -> Iterator[BlobServiceClient]:
+    """The test's own view of storage, independent of the app's helpers."""
+    with BlobServiceClient.from_connection_string(azurite) as client:
+        yield client
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def read_json_blob(blob_service: BlobServiceClient, container: str, name: str) -> Any:
+    return json.loads(blob_service.get_blob_client(container, name).download_blob().readall())
+
+
+def blob_names(blob_service: BlobServiceClient, container: str, prefix: str) -> list[str]:
+    container_client = blob_service.get_container_client(container)
+    if not container_client.exists():
+        return []
+    return [b.name for b in container_client.list_blobs(name_starts_with=prefix)]
+
+
+async def all_instances(env: DurableTestHost) -> list[dict[str, Any]]:
+    """Every instance, via the public management API (system key)."""
+    async with env.request("GET", f"{WEBHOOKS}/instances", key="system") as resp:
+        assert resp.status == 200
+        return await resp.json()
+
+
+async def post_json(env: DurableTestHost, path: str, body: Any = None, *, raw: bytes | None = None,
+                    key: str | None = "function") -> tuple[int, Any, dict[str, str]]:
+    """POST and return (status, parsed JSON body, headers)."""
+    kwargs: dict[str, Any] = {"data": raw, "headers": {"Content-Type": "application/json"}} if raw is not None \
+        else ({"json": body} if body is not None else {})
+    async with env.request("POST", path, key=key, **kwargs) as resp:
+        text = await resp.text()
+        return resp.status, json.loads(text) if text else None, dict(resp.headers)
+
+
+async def get_json(env: DurableTestHost, path: str, *, key: str | None = "function") -> tuple[int, Any, dict[str, str]]:
+    async with env.request("GET", path, key=key) as resp:
+        text = await resp.text()
+        return resp.status, json.loads(text) if text else None, dict(resp.headers)
+
+
+def assert_no_system_key(env: DurableTestHost, status: int, body: Any, headers: dict[str, str]) -> None:
+    """Responses of the app's own routes never carry management URLs or keys."""
+    text = json.dumps(body) + json.dumps(headers)
+    assert env.keys.system not in text and env.keys.master not in text
+    assert "code=" not in text and "/runtime/webhooks" not in text, (status, body, headers)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_app_storage_clients(azurite: str) -> Iterator[None]:
+    yield
+    from app_common import storage
+
+    storage.close_clients()  # release the app's cached connections before the emulator goes
