@@ -105,6 +105,8 @@ class Engine:
             record.status = SUSPENDED if message.body["EventType"] == p.EventType.ExecutionSuspended else RUNNING
         if record.status == PENDING:
             record.status = RUNNING
+        if not deliver and not control:  # only stale messages: drop them, write no episode
+            return self._commit(record, history_json, [], consumed, now, closing=False)
         if not deliver:
             return self._commit(record, history_json, new_events, consumed, now)
         if record.status == SUSPENDED:  # held until resumed
