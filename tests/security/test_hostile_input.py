@@ -64,6 +64,8 @@ async def test_hostile_input_never_gets_a_5xx_and_creates_nothing_when_rejected(
             status = response.status
             text = await response.text()
         tally[status] += 1
+        if env.keys.system in text and not path.startswith(("/api/orchestrators/", "/runtime/")):
+            problems.append(f"{method} {path[:80]} -> {status} leaked the system key")
         if status >= 500:
             problems.append(f"{method} {path[:80]} [{len(body)} bytes] -> {status}: {text[:200]}")
             return
@@ -112,3 +114,8 @@ async def test_hostile_input_never_gets_a_5xx_and_creates_nothing_when_rejected(
     print(f"\nhostile input: {requests} requests; by status: {dict(sorted(tally.items()))}")
     assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} problems)"
     assert all(status < 500 for status in tally)
+
+
+def test_no_app_route_is_anonymous(durable_host):
+    anonymous = [info.name for info in durable_host.host.index.of_kind("http") if info.auth_level == "anonymous"]
+    assert anonymous == []
