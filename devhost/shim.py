@@ -165,6 +165,7 @@ class _Compound(_Node):
     def __init__(self, children: list[_Node], any_: bool):
         self.children = children
         self.any = any_
+        self.done_children = 0  # each child reports once (finish() is idempotent)
         for child in children:
             child.parent = self
 
@@ -182,7 +183,10 @@ class _Compound(_Node):
     def child_done(self, child: _Node, sim: "_Replay") -> None:
         if self.any:
             self.finish(sim, failed=False)
-        elif all(c.done for c in self.children) and all(c.invoked for c in self.children):
+            return
+        # Count instead of re-scanning every child on every completion (O(n^2) for a fan-out).
+        self.done_children += 1
+        if self.done_children >= len(self.children) and all(c.invoked for c in self.children):
             self.finish(sim, failed=any(c.failed for c in self.children))
 
 
