@@ -13,6 +13,7 @@ import azure.functions as func
 
 from app_common import blueprints, names
 from app_common.http import error, read_json
+from app_common.payloads.async_http_api import JobInput
 from app_common.payloads.chaining import OrderInput
 from app_common.payloads.fan_out_fan_in import FanOutInput
 from app_common.registration import client_route
@@ -22,6 +23,7 @@ from app_common.validation import JsonDict, ValidationError
 STARTABLE: dict[str, Callable[[Any], JsonDict]] = {
     names.CHAINING: lambda body: OrderInput.from_json(body).to_json(),
     names.FAN_OUT_FAN_IN: lambda body: FanOutInput.from_json(body).to_json(),
+    names.ASYNC_JOB: lambda body: JobInput.from_json(body).to_json(),
 }
 # Known, but started only by their own route (singleton id / settings-derived defaults).
 OWN_ROUTE = {

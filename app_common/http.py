@@ -20,8 +20,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                              mimetype="application/json", charset="utf-8")
 
 
-def error(status: int, message: str, **extra: Any) -> func.HttpResponse:
-    return json_response({"error": message, **extra}, status)
+def error(http_status: int, message: str, /, **extra: Any) -> func.HttpResponse:
+    return json_response({"error": message, **extra}, http_status)
 
 
 def accepted(body: Any, location: str) -> func.HttpResponse:
