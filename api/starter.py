@@ -11,11 +11,12 @@ from typing import Any, Callable
 import azure.durable_functions as df
 import azure.functions as func
 
-from app_common import blueprints, names
+from app_common import blueprints, names, settings
 from app_common.http import error, read_json
 from app_common.payloads.async_http_api import JobInput
 from app_common.payloads.chaining import OrderInput
 from app_common.payloads.fan_out_fan_in import FanOutInput
+from app_common.payloads.human_interaction import ApprovalStartRequest
 from app_common.registration import client_route
 from app_common.validation import JsonDict, ValidationError
 
@@ -24,6 +25,8 @@ STARTABLE: dict[str, Callable[[Any], JsonDict]] = {
     names.CHAINING: lambda body: OrderInput.from_json(body).to_json(),
     names.FAN_OUT_FAN_IN: lambda body: FanOutInput.from_json(body).to_json(),
     names.ASYNC_JOB: lambda body: JobInput.from_json(body).to_json(),
+    names.APPROVAL_WORKFLOW: lambda body: ApprovalStartRequest.from_json(body).to_input(
+        settings.approval_timeout_hours()).to_json(),
 }
 # Known, but started only by their own route (singleton id / settings-derived defaults).
 OWN_ROUTE = {

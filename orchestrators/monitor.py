@@ -9,9 +9,9 @@ from typing import Any, Generator
 import azure.durable_functions as df
 
 from app_common import blueprints, names
-from app_common.orchestration import RETRY
+from app_common.orchestration import RETRY, utc
 from app_common.payloads.monitor import (
-    TERMINAL_JOB_STATUSES, AlertInput, JobStatusQuery, JobStatusSnapshot, MonitorInput, MonitorResult, utc,
+    TERMINAL_JOB_STATUSES, AlertInput, JobStatusQuery, JobStatusSnapshot, MonitorInput, MonitorResult,
 )
 from app_common.registration import orchestrator
 from app_common.validation import JsonDict

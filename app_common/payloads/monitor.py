@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from ..orchestration import utc
 from ..validation import SAFE_ID, JsonDict, ValidationError, as_object, get_int, get_str
 
 MAX_POLLING_INTERVAL_SECONDS = 86_400
@@ -12,10 +13,6 @@ MAX_EXPIRY_SECONDS = 7 * 86_400
 # What CheckJobStatus reports: the blob's status, NotFound (no blob yet) or Unknown (unreadable).
 TERMINAL_JOB_STATUSES = ("Completed", "Failed")
 OUTCOMES = ("completed", "job_failed", "expired")
-
-
-def utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
