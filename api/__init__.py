@@ -1,2 +1,2 @@
 """HTTP routes, one module per pattern plus the generic starter (imported here so they register)."""
-from . import async_http_api, human_interaction, monitor, starter  # noqa: F401
+from . import async_http_api, counter, human_interaction, monitor, starter  # noqa: F401

@@ -15,6 +15,7 @@ from app_common import blueprints, names, settings
 from app_common.http import error, read_json
 from app_common.payloads.async_http_api import JobInput
 from app_common.payloads.chaining import OrderInput
+from app_common.payloads.counter import CounterWorkflowInput
 from app_common.payloads.fan_out_fan_in import FanOutInput
 from app_common.payloads.human_interaction import ApprovalStartRequest
 from app_common.registration import client_route
@@ -27,6 +28,7 @@ STARTABLE: dict[str, Callable[[Any], JsonDict]] = {
     names.ASYNC_JOB: lambda body: JobInput.from_json(body).to_json(),
     names.APPROVAL_WORKFLOW: lambda body: ApprovalStartRequest.from_json(body).to_input(
         settings.approval_timeout_hours()).to_json(),
+    names.COUNTER_WORKFLOW: lambda body: CounterWorkflowInput.from_json(body).to_json(),
 }
 # Known, but started only by their own route (singleton id / settings-derived defaults).
 OWN_ROUTE = {

@@ -1,0 +1,70 @@
+"""Counter routes: ``POST /api/counters/{key}/add`` (body: a JSON integer), ``POST
+/api/counters/{key}/reset``, ``DELETE /api/counters/{key}`` (202: signals, applied
+asynchronously) and ``GET /api/counters/{key}`` (200 ``{"key", "value"}``, 404 if absent)."""
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from app_common import blueprints, names
+from app_common.http import error, json_response, read_json
+from app_common.payloads.counter import CounterAddInput, check_amount
+from app_common.registration import client_route
+from app_common.validation import SAFE_ID, ValidationError
+
+bp = blueprints.counter
+
+
+def _entity(req: func.HttpRequest) -> tuple[str, df.EntityId | None]:
+    key = req.route_params.get("key", "")
+    return key, df.EntityId(names.COUNTER, key) if SAFE_ID.fullmatch(key) else None
+
+
+def _signalled(key: str, operation: str, **extra: object) -> func.HttpResponse:
+    return json_response({"key": key, "operation": operation, **extra}, 202)
+
+
+def _bad_key(key: str) -> func.HttpResponse:
+    return error(400, f"invalid counter key '{key}' (allowed: {SAFE_ID.pattern})")
+
+
+@client_route(bp, "counter_add", "counters/{key}/add", ["POST"])
+async def counter_add(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    key, entity_id = _entity(req)
+    if entity_id is None:
+        return _bad_key(key)
+    try:
+        amount = check_amount(read_json(req), "body")
+    except ValidationError as exc:
+        return error(400, f"{exc} (send a JSON integer, e.g. 5)")
+    await client.signal_entity(entity_id, names.COUNTER_ADD, CounterAddInput(amount).to_json())
+    return _signalled(key, names.COUNTER_ADD, amount=amount)
+
+
+@client_route(bp, "counter_reset", "counters/{key}/reset", ["POST"])
+async def counter_reset(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    key, entity_id = _entity(req)
+    if entity_id is None:
+        return _bad_key(key)
+    await client.signal_entity(entity_id, names.COUNTER_RESET)
+    return _signalled(key, names.COUNTER_RESET)
+
+
+@client_route(bp, "counter_delete", "counters/{key}", ["DELETE"])
+async def counter_delete(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    key, entity_id = _entity(req)
+    if entity_id is None:
+        return _bad_key(key)
+    await client.signal_entity(entity_id, names.COUNTER_DELETE)
+    return _signalled(key, names.COUNTER_DELETE)
+
+
+@client_route(bp, "counter_get", "counters/{key}", ["GET"])
+async def counter_get(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    key, entity_id = _entity(req)
+    if entity_id is None:
+        return _bad_key(key)
+    state = await client.read_entity_state(entity_id)
+    if not state.entity_exists:
+        return error(404, f"no counter '{key}'")
+    return json_response({"key": key, "value": check_amount(state.entity_state, "counter state")})

@@ -1,0 +1,107 @@
+"""Aggregator: the Counter entity over HTTP (signals are applied asynchronously) and from an orchestration."""
+from __future__ import annotations
+
+import asyncio
+
+from app_common import names
+
+from .conftest import all_instances, get_json, post_json
+
+
+async def add(env, key: str, body: object = None, raw: bytes | None = None) -> int:
+    status, _, _ = await post_json(env, f"/api/counters/{key}/add", body, raw=raw)
+    return status
+
+
+async def value_of(env, key: str) -> tuple[int, object]:
+    await env.settle()
+    status, body, _ = await get_json(env, f"/api/counters/{key}")
+    return status, body
+
+
+async def test_add_add_get(env, unique):
+    assert await add(env, unique, 2) == 202
+    assert await add(env, unique, 3) == 202
+    assert await value_of(env, unique) == (200, {"key": unique, "value": 5})
+
+
+async def test_adding_zero_and_negatives(env, unique):
+    # 0 would be dropped by the client's signal_entity if sent bare; the {"amount": 0} input is not.
+    assert await add(env, unique, 0) == 202
+    assert await value_of(env, unique) == (200, {"key": unique, "value": 0})
+    assert await add(env, unique, -7) == 202
+    assert (await value_of(env, unique))[1]["value"] == -7
+
+
+async def test_reset(env, unique):
+    await add(env, unique, 41)
+    status, body, _ = await post_json(env, f"/api/counters/{unique}/reset")
+    assert status == 202 and body["operation"] == "reset"
+    assert await value_of(env, unique) == (200, {"key": unique, "value": 0})
+
+
+async def test_delete_then_404(env, unique):
+    await add(env, unique, 1)
+    assert (await value_of(env, unique))[0] == 200
+    async with env.request("DELETE", f"/api/counters/{unique}") as resp:
+        assert resp.status == 202
+    status, body = await value_of(env, unique)
+    assert status == 404 and body["error"]
+    assert await env.read_entity(names.COUNTER, unique) is None
+
+
+async def test_never_existed_is_404(env, unique):
+    status, body = await value_of(env, unique)
+    assert status == 404 and body["error"]
+
+
+async def test_twenty_concurrent_adds_from_separate_clients(env, unique):
+    amounts = list(range(1, 21))
+
+    async def add_with_own_session(amount: int) -> int:
+        import aiohttp
+
+        async with aiohttp.ClientSession(base_url=env.base_url) as session:
+            async with session.post(f"/api/counters/{unique}/add", json=amount, headers=env.auth_headers) as resp:
+                return resp.status
+
+    assert await asyncio.gather(*(add_with_own_session(a) for a in amounts)) == [202] * 20
+    assert await value_of(env, unique) == (200, {"key": unique, "value": sum(amounts)})
+
+
+async def test_bad_bodies_and_keys_are_400(env, unique):
+    for raw in (b"true", b"false", b"1.5", b'"3"', b"", b"{not json", b'{"amount": 1}', b"null", b"1e3",
+                str(2**53).encode()):
+        assert await add(env, unique, raw=raw) == 400, raw
+    status, body, _ = await post_json(env, "/api/counters/bad%20key!/add", 1)
+    assert status == 400 and body["error"]
+    assert (await value_of(env, unique))[0] == 404  # nothing was signalled
+
+
+async def test_missing_key_is_401(env, unique):
+    async with env.request("POST", f"/api/counters/{unique}/add", key=None, json=1) as resp:
+        assert resp.status == 401
+    async with env.request("GET", f"/api/counters/{unique}", key=None) as resp:
+        assert resp.status == 401
+
+
+async def test_orchestration_signals_then_calls_the_entity(env, unique):
+    await add(env, unique, 100)
+    await env.settle()
+    status, body, _ = await post_json(env, f"/api/orchestrators/{names.COUNTER_WORKFLOW}",
+                                      {"key": unique, "increments": [1, 2, 3, 0]})
+    assert status == 202
+
+    result = await env.wait(body["id"])
+
+    assert result["runtimeStatus"] == "Completed"
+    assert result["output"] == {"key": unique, "signals": 4, "value": 106}
+    assert await value_of(env, unique) == (200, {"key": unique, "value": 106})
+
+
+async def test_workflow_input_is_validated(env):
+    for body in ({"key": "k"}, {"key": "k", "increments": [True]}, {"key": "k", "increments": [1.0]},
+                 {"key": "", "increments": []}):
+        status, payload, _ = await post_json(env, f"/api/orchestrators/{names.COUNTER_WORKFLOW}", body)
+        assert status == 400 and payload["error"], body
+    assert await all_instances(env) == []
