@@ -78,6 +78,8 @@ class Runtime:
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
         self._last_completion: dict[str, float] = {}
+        # Per target: the completion time at which the batch window first looked expired.
+        self._quiet_seen: dict[str, float] = {}
         self._history: dict[str, tuple[list[Event], str, str | None]] = {}  # history, JSON, etag
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -210,11 +212,20 @@ class Runtime:
             if target in self._running:
                 continue
             if self._inflight[target] and window > 0:
-                age = time.monotonic() - self._last_completion.get(target, 0.0)
-                if age < window:
-                    remaining = window - age
+                last = self._last_completion.get(target, 0.0)
+                age = time.monotonic() - last
+                if age < window or self._quiet_seen.get(target) != last:
+                    # A window that looks expired may only mean this loop was busy (an episode,
+                    # submitting a fan-out) while workers kept finishing: confirm it after one
+                    # idle wait with no new completion before running a partial batch.
+                    if age >= window:
+                        self._quiet_seen[target] = last
+                        remaining = window
+                    else:
+                        remaining = window - age
                     recheck = remaining if recheck is None else min(recheck, remaining)
                     continue
+            self._quiet_seen.pop(target, None)
             del self._ready[target]
             self._running.add(target)
             self._spawn(self._run_target(target))
