@@ -78,8 +78,8 @@ class Runtime:
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
         self._last_completion: dict[str, float] = {}
-        # Per target: the completion time at which the batch window first looked expired.
-        self._quiet_seen: dict[str, float] = {}
+        # Per target: (last completion, deadline) when the batch window first looked expired.
+        self._quiet_seen: dict[str, tuple[float, float]] = {}
         self._history: dict[str, tuple[list[Event], str, str | None]] = {}  # history, JSON, etag
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -213,16 +213,20 @@ class Runtime:
                 continue
             if self._inflight[target] and window > 0:
                 last = self._last_completion.get(target, 0.0)
-                age = time.monotonic() - last
-                if age < window or self._quiet_seen.get(target) != last:
+                current = time.monotonic()
+                age = current - last
+                seen = self._quiet_seen.get(target)
+                if age < window or seen is None or seen[0] != last or current < seen[1]:
                     # A window that looks expired may only mean this loop was busy (an episode,
-                    # submitting a fan-out) while workers kept finishing: confirm it after one
-                    # idle wait with no new completion before running a partial batch.
-                    if age >= window:
-                        self._quiet_seen[target] = last
+                    # submitting a fan-out) while workers kept finishing: confirm it with one
+                    # more window of loop time without a new completion before a partial batch.
+                    if age < window:
+                        remaining = window - age
+                    elif seen is None or seen[0] != last:
+                        self._quiet_seen[target] = (last, current + window)
                         remaining = window
                     else:
-                        remaining = window - age
+                        remaining = seen[1] - current
                     recheck = remaining if recheck is None else min(recheck, remaining)
                     continue
             self._quiet_seen.pop(target, None)
