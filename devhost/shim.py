@@ -96,6 +96,14 @@ def _describe_event(event: dict[str, Any]) -> str:
     return f"a send event task with sequence ID {seq}, type '{event.get('Name')}' and name '{event.get('InstanceId')}'"
 
 
+_ORCHESTRATOR_STARTED = int(EventType.OrchestratorStarted)
+_EXECUTION_STARTED = int(EventType.ExecutionStarted)
+_COMPLETED_TYPES = (int(EventType.TaskCompleted), int(EventType.SubOrchestrationInstanceCompleted))
+_FAILED_TYPES = (int(EventType.TaskFailed), int(EventType.SubOrchestrationInstanceFailed))
+_TIMER_FIRED = int(EventType.TimerFired)
+_EVENT_RAISED = int(EventType.EventRaised)
+
+
 class _Node:
     parent: "_Node | None" = None
     invoked = False
@@ -319,28 +327,30 @@ class _Replay:
 
     # -- history ------------------------------------------------------------
     def process(self, event: dict[str, Any]) -> None:
+        # Plain-int constants: an IntEnum member lookup runs a Python descriptor (3.11), and
+        # this runs for every stored event on every episode.
         etype = event["EventType"]
-        if etype == EventType.OrchestratorStarted:
+        if etype == _ORCHESTRATOR_STARTED:
             ts = parse_timestamp(event["Timestamp"])
             if ts > self.now:
                 self.now = ts
-        elif etype == EventType.ExecutionStarted:
+        elif etype == _EXECUTION_STARTED:
             self.started = True
             self.advance()
         elif etype in _SCHEDULED_KIND:
             self._match(event)
-        elif etype in (EventType.TaskCompleted, EventType.SubOrchestrationInstanceCompleted):
+        elif etype in _COMPLETED_TYPES:
             self._complete(event["TaskScheduledId"], failed=False)
-        elif etype in (EventType.TaskFailed, EventType.SubOrchestrationInstanceFailed):
+        elif etype in _FAILED_TYPES:
             self._complete(event["TaskScheduledId"], failed=True)
-        elif etype == EventType.TimerFired:
+        elif etype == _TIMER_FIRED:
             self._complete(event["TimerId"], failed=False)
-        elif etype == EventType.EventRaised:
+        elif etype == _EVENT_RAISED:
             self._raise(event)
 
     def _match(self, event: dict[str, Any]) -> None:
         seq = event["EventId"]
-        kind = _SCHEDULED_KIND[EventType(event["EventType"])]
+        kind = _SCHEDULED_KIND[event["EventType"]]  # IntEnum keys hash and compare as ints
         invocation = self.invocations.get(seq)
         same = invocation is not None and invocation.kind == kind
         if same and kind in ("activity", "suborchestration"):
