@@ -42,7 +42,7 @@ from azure.data.tables.aio import TableClient, TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from .base import (
-    ACTIVE_STATUSES, TERMINAL_STATUSES, ConflictError, EntityRecord, EpisodeCommit, Event,
+    ACTIVE_STATUSES, PENDING, TERMINAL_STATUSES, ConflictError, EntityRecord, EpisodeCommit, Event,
     InstanceQuery, InstanceRecord, Message, ParentRef, Store, WorkItem,
 )
 
@@ -358,9 +358,16 @@ class AzureStore(Store):
             sentinel = await self._read_sentinel(instance_id)
             if sentinel is None:
                 await self._t["instances"].delete_entity(row["PartitionKey"], "")
-            elif (row.get("RuntimeStatus") != sentinel.status or row.get("ExecutionId") != sentinel.execution_id
-                  or int(row.get("HistoryEnd") or 0) != sentinel.history_end):
+                continue
+            if (row.get("RuntimeStatus") != sentinel.status or row.get("ExecutionId") != sentinel.execution_id
+                    or int(row.get("HistoryEnd") or 0) != sentinel.history_end):
                 await self._t["instances"].upsert_entity(self._projection(sentinel.entity), mode=UpdateMode.REPLACE)
+            if sentinel.status == PENDING and sentinel.history_end == sentinel.history_start:
+                # No episode committed yet: make sure the start message exists (same id: idempotent).
+                from ..engine import start_message
+
+                record = await self._record_from(sentinel.entity, sentinel.etag)
+                await self._put_message(start_message(record, record.created_time, record.parent))
 
     # ------------------------------------------------------------------ instances
     async def create_instance(self, record: InstanceRecord, start: Message,
@@ -376,9 +383,12 @@ class AzureStore(Store):
         start_at = existing.history_end if existing else 0
         entity.update(RowKey=SENTINEL, HistoryStart=start_at, HistoryEnd=start_at)
         await self._upload(uploads)
-        await self._put_message(start)
-        # The query view first (an active status), then the sentinel: a crash in between leaves
-        # an active view row, which open() repairs from the sentinel.
+        # The query view first (an active status), then the sentinel (the commit point), then the
+        # start message. A crash after the view leaves an active view row, which open() repairs
+        # from the sentinel; a crash before the start message leaves a Pending instance with no
+        # history, for which open() sends the (deterministic) start message again. The start
+        # message must not come first: another process that sees it before the sentinel exists
+        # would take it for a message to a purged instance and delete it.
         await self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE)
         try:
             if existing is None:
@@ -391,9 +401,9 @@ class AzureStore(Store):
             current = await self._read_sentinel(record.instance_id)
             if current is not None:
                 await self._t["instances"].upsert_entity(self._projection(current.entity), mode=UpdateMode.REPLACE)
-            await self._delete_message_rows([(start.id, escape_key(start.target))])
             return False
         record.etag = meta["etag"]
+        await self._put_message(start)
         self._sentinels[record.instance_id] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start_at,
             history_end=start_at, consumed=frozenset(), read_at=time.monotonic(), entity=entity)
