@@ -7,7 +7,14 @@ from typing import Any
 
 from app_common import blueprints, names, settings, storage
 from app_common.payloads.chaining import (
-    OrderInput, OrderLine, PricedLine, PricedOrder, Receipt, ReleaseInput, ReleaseResult, Reservation,
+    OrderInput,
+    OrderLine,
+    PricedLine,
+    PricedOrder,
+    Receipt,
+    ReleaseInput,
+    ReleaseResult,
+    Reservation,
 )
 from app_common.registration import activity
 from app_common.validation import JsonDict
@@ -15,7 +22,7 @@ from app_common.validation import JsonDict
 bp = blueprints.chaining
 
 MAX_QUANTITY_PER_LINE = 1000
-MAX_ORDER_TOTAL = Decimal("1000000")
+MAX_ORDER_TOTAL = Decimal(1000000)
 TAX_RATE = Decimal("0.08")
 # The demo warehouse holds this many units of every SKU: a line asking for more fails at
 # ReserveInventory, which is how the compensation path is exercised deterministically.

@@ -6,7 +6,13 @@ from typing import Any
 
 from app_common import blueprints, names, settings, storage
 from app_common.payloads.fan_out_fan_in import (
-    MAX_BLOBS, BlobListing, BlobStats, FanOutInput, FanOutSummary, ProcessBlobInput, SummaryInput,
+    MAX_BLOBS,
+    BlobListing,
+    BlobStats,
+    FanOutInput,
+    FanOutSummary,
+    ProcessBlobInput,
+    SummaryInput,
 )
 from app_common.registration import activity
 from app_common.validation import JsonDict

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from app_common import blueprints, names, settings, storage
@@ -49,5 +49,5 @@ def send_alert(payload: dict[str, Any]) -> JsonDict:
     alert = AlertInput.from_json(payload)
     container = settings.jobs_container()
     name = alert_blob_name(alert.job_id)
-    storage.upload_json(container, name, {**alert.to_json(), "alerted_at": datetime.now(timezone.utc).isoformat()})
+    storage.upload_json(container, name, {**alert.to_json(), "alerted_at": datetime.now(UTC).isoformat()})
     return {"job_id": alert.job_id, "alert_blob": f"{container}/{name}"}

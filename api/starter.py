@@ -6,7 +6,8 @@ operators. Each startable orchestrator's input is validated before anything is s
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func

@@ -1,7 +1,7 @@
 """Small helpers for orchestrator code (pure: no I/O, no clock, no environment)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 
@@ -11,7 +11,7 @@ RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of
 
 def utc(moment: datetime) -> datetime:
     """``current_utc_datetime`` as an aware UTC datetime (comparable with parsed ISO deadlines)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def failure_message(exc: BaseException) -> str:

@@ -2,7 +2,8 @@
 plain function, so tests can call activities directly."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import azure.durable_functions as df
 import azure.functions as func

@@ -2,8 +2,9 @@
 job's status blob, so ``monitor_job_status`` can watch a job started here."""
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any, Generator
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -28,7 +29,7 @@ def async_job(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Js
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=job.duration_seconds))
     try:
         result = JobResult.from_json((yield context.call_activity(names.RUN_JOB, job.to_json())))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the SDK raises a bare Exception for a failed task
         message = failure_message(exc)
         yield context.call_activity_with_retry(names.PUBLISH_JOB_STATUS, RETRY,
                                                JobStatusUpdate(job_id, "Failed", error=message).to_json())

@@ -2,7 +2,8 @@
 may be held releases the reservation before the orchestration fails."""
 from __future__ import annotations
 
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -25,7 +26,7 @@ def chaining(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Jso
     try:
         reservation = yield context.call_activity(names.RESERVE_INVENTORY, priced)
         receipt = yield context.call_activity(names.WRITE_RECEIPT, reservation)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the SDK raises a bare Exception for a failed task
         # ReserveInventory holds stock line by line, so even its own failure may leave some held.
         yield context.call_activity_with_retry(names.RELEASE_RESERVATION, RETRY,
                                                ReleaseInput(order.order_id).to_json())

@@ -2,7 +2,8 @@
 then call ``get`` (waits for the answer, delivered after this orchestration's signals)."""
 from __future__ import annotations
 
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import azure.durable_functions as df
 

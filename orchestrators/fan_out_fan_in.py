@@ -1,13 +1,19 @@
 """Fan-out/fan-in: one ProcessBlob per listed blob, all in parallel, then one aggregate."""
 from __future__ import annotations
 
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import azure.durable_functions as df
 
 from app_common import blueprints, names
 from app_common.payloads.fan_out_fan_in import (
-    BlobListing, BlobStats, FanOutInput, FanOutSummary, ProcessBlobInput, SummaryInput,
+    BlobListing,
+    BlobStats,
+    FanOutInput,
+    FanOutSummary,
+    ProcessBlobInput,
+    SummaryInput,
 )
 from app_common.registration import orchestrator
 from app_common.validation import JsonDict

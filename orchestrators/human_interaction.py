@@ -3,15 +3,22 @@ Custom status ``state`` (waiting -> approved | rejected | escalated) is what the
 checks before raising the event."""
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any, Generator
+from typing import Any
 
 import azure.durable_functions as df
 
 from app_common import blueprints, names
 from app_common.orchestration import utc
 from app_common.payloads.human_interaction import (
-    WAITING, ApprovalDecision, ApprovalInput, ApprovalNotice, ApprovalResult, DecisionInput, EscalationInput,
+    WAITING,
+    ApprovalDecision,
+    ApprovalInput,
+    ApprovalNotice,
+    ApprovalResult,
+    DecisionInput,
+    EscalationInput,
 )
 from app_common.registration import orchestrator
 from app_common.validation import JsonDict, ValidationError

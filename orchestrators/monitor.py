@@ -3,15 +3,21 @@ or the monitor expires. Every POLLS_PER_EXECUTION polls it continues as new, car
 deadline and counters in its input, so its history stays bounded however long it runs."""
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any, Generator
+from typing import Any
 
 import azure.durable_functions as df
 
 from app_common import blueprints, names
 from app_common.orchestration import RETRY, utc
 from app_common.payloads.monitor import (
-    TERMINAL_JOB_STATUSES, AlertInput, JobStatusQuery, JobStatusSnapshot, MonitorInput, MonitorResult,
+    TERMINAL_JOB_STATUSES,
+    AlertInput,
+    JobStatusQuery,
+    JobStatusSnapshot,
+    MonitorInput,
+    MonitorResult,
 )
 from app_common.registration import orchestrator
 from app_common.validation import JsonDict

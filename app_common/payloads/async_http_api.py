@@ -5,8 +5,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import (
-    SAFE_ID, JsonDict, ValidationError, as_object, check_number, get_bool, get_int, get_list, get_number,
-    get_object, get_str,
+    SAFE_ID,
+    JsonDict,
+    ValidationError,
+    as_object,
+    check_number,
+    get_bool,
+    get_int,
+    get_list,
+    get_number,
+    get_object,
+    get_str,
 )
 
 MAX_ITEMS = 10_000
@@ -26,7 +35,7 @@ class JobInput:
     simulate_failure: bool = False
 
     @classmethod
-    def from_json(cls, data: Any) -> "JobInput":
+    def from_json(cls, data: Any) -> JobInput:
         data = as_object(data, "job", ("job", "items", "duration_seconds", "simulate_failure"))
         return cls(
             job=get_str(data, "job", max_length=100),
@@ -53,7 +62,7 @@ class JobResult:
     maximum: float | int | None
 
     @classmethod
-    def from_json(cls, data: Any) -> "JobResult":
+    def from_json(cls, data: Any) -> JobResult:
         data = as_object(data, "job result", ("job", "count", "total", "mean", "minimum", "maximum"))
         return cls(
             job=get_str(data, "job", max_length=100),
@@ -80,7 +89,7 @@ class JobStatusUpdate:
     error: str | None = None
 
     @classmethod
-    def from_json(cls, data: Any) -> "JobStatusUpdate":
+    def from_json(cls, data: Any) -> JobStatusUpdate:
         data = as_object(data, "job status", ("job_id", "status", "result", "error"))
         status = get_str(data, "status")
         if status not in JOB_STATUSES:

@@ -6,8 +6,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import (
-    SAFE_ID, JsonDict, ValidationError, as_object, check_int, check_number, check_str, get_int, get_list,
-    get_number, get_str,
+    SAFE_ID,
+    JsonDict,
+    ValidationError,
+    as_object,
+    check_int,
+    check_number,
+    check_str,
+    get_int,
+    get_list,
+    get_number,
+    get_str,
 )
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
@@ -21,7 +30,7 @@ class OrderLine:
     unit_price: float
 
     @classmethod
-    def from_json(cls, data: Any, what: str = "item") -> "OrderLine":
+    def from_json(cls, data: Any, what: str = "item") -> OrderLine:
         data = as_object(data, what, ("sku", "quantity", "unit_price"))
         return cls(
             sku=check_str(data.get("sku"), f"{what}.sku", SKU, 32),
@@ -41,7 +50,7 @@ class OrderInput:
     items: tuple[OrderLine, ...]
 
     @classmethod
-    def from_json(cls, data: Any) -> "OrderInput":
+    def from_json(cls, data: Any) -> OrderInput:
         data = as_object(data, "order", ("order_id", "items"))
         raw_items = get_list(data, "items", max_items=MAX_LINES)
         if not raw_items:
@@ -63,7 +72,7 @@ class PricedLine:
     line_total: float
 
     @classmethod
-    def from_json(cls, data: Any, what: str = "line") -> "PricedLine":
+    def from_json(cls, data: Any, what: str = "line") -> PricedLine:
         data = as_object(data, what, ("sku", "quantity", "unit_price", "line_total"))
         return cls(
             sku=check_str(data.get("sku"), f"{what}.sku", SKU, 32),
@@ -88,7 +97,7 @@ class PricedOrder:
     total: float
 
     @classmethod
-    def from_json(cls, data: Any) -> "PricedOrder":
+    def from_json(cls, data: Any) -> PricedOrder:
         data = as_object(data, "priced order", ("order_id", "lines", "subtotal", "tax", "total"))
         return cls(
             order_id=get_str(data, "order_id", pattern=SAFE_ID, max_length=64),
@@ -112,7 +121,7 @@ class Reservation:
     reserved_skus: tuple[str, ...]
 
     @classmethod
-    def from_json(cls, data: Any) -> "Reservation":
+    def from_json(cls, data: Any) -> Reservation:
         data = as_object(data, "reservation", ("order", "reserved_skus"))
         return cls(
             order=PricedOrder.from_json(data.get("order")),
@@ -134,7 +143,7 @@ class Receipt:
     receipt_blob: str
 
     @classmethod
-    def from_json(cls, data: Any) -> "Receipt":
+    def from_json(cls, data: Any) -> Receipt:
         data = as_object(data, "receipt", ("order_id", "total", "reserved_skus", "receipt_blob"))
         return cls(
             order_id=get_str(data, "order_id", pattern=SAFE_ID, max_length=64),
@@ -156,7 +165,7 @@ class ReleaseInput:
     order_id: str
 
     @classmethod
-    def from_json(cls, data: Any) -> "ReleaseInput":
+    def from_json(cls, data: Any) -> ReleaseInput:
         data = as_object(data, "release", ("order_id",))
         return cls(order_id=get_str(data, "order_id", pattern=SAFE_ID, max_length=64))
 
@@ -170,7 +179,7 @@ class ReleaseResult:
     released: int
 
     @classmethod
-    def from_json(cls, data: Any) -> "ReleaseResult":
+    def from_json(cls, data: Any) -> ReleaseResult:
         data = as_object(data, "release result", ("order_id", "released"))
         return cls(order_id=get_str(data, "order_id", pattern=SAFE_ID, max_length=64),
                    released=get_int(data, "released", minimum=0))

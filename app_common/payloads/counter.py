@@ -23,7 +23,7 @@ class CounterAddInput:
     amount: int
 
     @classmethod
-    def from_json(cls, data: Any) -> "CounterAddInput":
+    def from_json(cls, data: Any) -> CounterAddInput:
         data = as_object(data, "add input", ("amount",))
         return cls(amount=get_int(data, "amount", minimum=-MAX_ABS_AMOUNT, maximum=MAX_ABS_AMOUNT))
 
@@ -39,7 +39,7 @@ class CounterWorkflowInput:
     increments: tuple[int, ...]
 
     @classmethod
-    def from_json(cls, data: Any) -> "CounterWorkflowInput":
+    def from_json(cls, data: Any) -> CounterWorkflowInput:
         data = as_object(data, "counter workflow input", ("key", "increments"))
         return cls(key=get_str(data, "key", pattern=SAFE_ID, max_length=64),
                    increments=tuple(check_amount(x, f"increments[{i}]") for i, x in
@@ -58,7 +58,7 @@ class CounterWorkflowResult:
     value: int
 
     @classmethod
-    def from_json(cls, data: Any) -> "CounterWorkflowResult":
+    def from_json(cls, data: Any) -> CounterWorkflowResult:
         data = as_object(data, "counter workflow result", ("key", "signals", "value"))
         return cls(key=get_str(data, "key", pattern=SAFE_ID, max_length=64),
                    signals=get_int(data, "signals", minimum=0), value=check_int(data.get("value"), "'value'"))

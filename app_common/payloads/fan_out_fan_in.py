@@ -23,7 +23,7 @@ class FanOutInput:
     prefix: str = ""
 
     @classmethod
-    def from_json(cls, data: Any) -> "FanOutInput":
+    def from_json(cls, data: Any) -> FanOutInput:
         data = as_object(data, "fan-out input", ("container", "prefix"))
         return cls(
             container=get_str(data, "container", None, pattern=CONTAINER, max_length=63),
@@ -42,7 +42,7 @@ class BlobListing:
     names: tuple[str, ...]
 
     @classmethod
-    def from_json(cls, data: Any) -> "BlobListing":
+    def from_json(cls, data: Any) -> BlobListing:
         data = as_object(data, "blob listing", ("container", "names"))
         return cls(
             container=get_str(data, "container", pattern=CONTAINER, max_length=63),
@@ -60,7 +60,7 @@ class ProcessBlobInput:
     name: str
 
     @classmethod
-    def from_json(cls, data: Any) -> "ProcessBlobInput":
+    def from_json(cls, data: Any) -> ProcessBlobInput:
         data = as_object(data, "process-blob input", ("container", "name"))
         return cls(container=get_str(data, "container", pattern=CONTAINER, max_length=63),
                    name=get_str(data, "name", max_length=1024))
@@ -78,7 +78,7 @@ class BlobStats:
     sha256: str
 
     @classmethod
-    def from_json(cls, data: Any, what: str = "blob stats") -> "BlobStats":
+    def from_json(cls, data: Any, what: str = "blob stats") -> BlobStats:
         data = as_object(data, what, ("name", "size", "sha256"))
         return cls(name=get_str(data, "name", max_length=1024), size=get_int(data, "size", minimum=0),
                    sha256=get_str(data, "sha256", pattern=SHA256_HEX))
@@ -97,7 +97,7 @@ class SummaryInput:
     blobs: tuple[BlobStats, ...]
 
     @classmethod
-    def from_json(cls, data: Any) -> "SummaryInput":
+    def from_json(cls, data: Any) -> SummaryInput:
         data = as_object(data, "summary input", ("instance_id", "container", "prefix", "blobs"))
         return cls(
             instance_id=get_str(data, "instance_id", pattern=re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")),
@@ -123,7 +123,7 @@ class FanOutSummary:
     summary_blob: str
 
     @classmethod
-    def from_json(cls, data: Any) -> "FanOutSummary":
+    def from_json(cls, data: Any) -> FanOutSummary:
         data = as_object(data, "summary", ("container", "prefix", "blob_count", "total_bytes", "summary_blob"))
         return cls(
             container=get_str(data, "container", pattern=CONTAINER, max_length=63),

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import (
-    JsonDict, ValidationError, as_object, get_bool, get_number, get_object, get_str, loads,
+    JsonDict,
+    ValidationError,
+    as_object,
+    get_bool,
+    get_number,
+    get_object,
+    get_str,
+    loads,
 )
 
 INSTANCE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
@@ -33,13 +40,13 @@ class ApprovalStartRequest:
     timeout_hours: float | None = None
 
     @classmethod
-    def from_json(cls, data: Any) -> "ApprovalStartRequest":
+    def from_json(cls, data: Any) -> ApprovalStartRequest:
         data = as_object(data, "approval request", ("request", "timeout_hours"))
         return cls(request=_request_object(data),
                    timeout_hours=get_number(data, "timeout_hours", None, minimum=0, exclusive_minimum=True,
                                             maximum=MAX_TIMEOUT_HOURS))
 
-    def to_input(self, default_timeout_hours: float) -> "ApprovalInput":
+    def to_input(self, default_timeout_hours: float) -> ApprovalInput:
         return ApprovalInput(self.request, self.timeout_hours if self.timeout_hours is not None
                              else default_timeout_hours)
 
@@ -52,7 +59,7 @@ class ApprovalInput:
     timeout_hours: float
 
     @classmethod
-    def from_json(cls, data: Any) -> "ApprovalInput":
+    def from_json(cls, data: Any) -> ApprovalInput:
         data = as_object(data, "approval input", ("request", "timeout_hours"))
         return cls(request=_request_object(data),
                    timeout_hours=get_number(data, "timeout_hours", minimum=0, exclusive_minimum=True,
@@ -70,12 +77,12 @@ class ApprovalDecision:
     approver: str | None = None
 
     @classmethod
-    def from_json(cls, data: Any) -> "ApprovalDecision":
+    def from_json(cls, data: Any) -> ApprovalDecision:
         data = as_object(data, "decision", ("approved", "approver"))
         return cls(approved=get_bool(data, "approved"), approver=get_str(data, "approver", max_length=200))
 
     @classmethod
-    def from_event(cls, payload: Any) -> "ApprovalDecision":
+    def from_event(cls, payload: Any) -> ApprovalDecision:
         """Whatever the event carries: ``true``/``false`` (built-in raiseEvent), a decision object
         (raw JSON body), or that object as a JSON *string* (the Python client's ``raise_event``
         double-encodes, SDK issue #295)."""
@@ -98,7 +105,7 @@ class ApprovalNotice:
     expires_at: str
 
     @classmethod
-    def from_json(cls, data: Any) -> "ApprovalNotice":
+    def from_json(cls, data: Any) -> ApprovalNotice:
         data = as_object(data, "approval notice", ("instance_id", "request", "expires_at"))
         return cls(instance_id=get_str(data, "instance_id", pattern=INSTANCE_ID),
                    request=_request_object(data), expires_at=get_str(data, "expires_at", max_length=40))
@@ -118,7 +125,7 @@ class DecisionInput:
     note: str | None = None
 
     @classmethod
-    def from_json(cls, data: Any) -> "DecisionInput":
+    def from_json(cls, data: Any) -> DecisionInput:
         data = as_object(data, "decision input", ("instance_id", "request", "approved", "approver", "note"))
         return cls(instance_id=get_str(data, "instance_id", pattern=INSTANCE_ID), request=_request_object(data),
                    approved=get_bool(data, "approved"), approver=get_str(data, "approver", None, max_length=200),
@@ -138,7 +145,7 @@ class EscalationInput:
     timeout_hours: float
 
     @classmethod
-    def from_json(cls, data: Any) -> "EscalationInput":
+    def from_json(cls, data: Any) -> EscalationInput:
         data = as_object(data, "escalation", ("instance_id", "request", "timeout_hours"))
         return cls(instance_id=get_str(data, "instance_id", pattern=INSTANCE_ID), request=_request_object(data),
                    timeout_hours=get_number(data, "timeout_hours", minimum=0, exclusive_minimum=True))
@@ -158,7 +165,7 @@ class ApprovalResult:
     note: str | None = None
 
     @classmethod
-    def from_json(cls, data: Any) -> "ApprovalResult":
+    def from_json(cls, data: Any) -> ApprovalResult:
         data = as_object(data, "approval result", ("instance_id", "outcome", "approver", "record_blob", "note"))
         outcome = get_str(data, "outcome")
         if outcome not in OUTCOMES:

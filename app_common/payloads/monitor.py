@@ -23,7 +23,7 @@ class MonitorRequest:
     expiry_seconds: int = 3600
 
     @classmethod
-    def from_json(cls, data: Any) -> "MonitorRequest":
+    def from_json(cls, data: Any) -> MonitorRequest:
         data = as_object(data, "monitor request", ("polling_interval_seconds", "expiry_seconds"))
         return cls(
             polling_interval_seconds=get_int(data, "polling_interval_seconds", 30, minimum=1,
@@ -49,11 +49,11 @@ class MonitorInput:
     generation: int = 0
 
     @classmethod
-    def first(cls, job_id: str, request: MonitorRequest) -> "MonitorInput":
+    def first(cls, job_id: str, request: MonitorRequest) -> MonitorInput:
         return cls(job_id, request.polling_interval_seconds, request.expiry_seconds)
 
     @classmethod
-    def from_json(cls, data: Any) -> "MonitorInput":
+    def from_json(cls, data: Any) -> MonitorInput:
         data = as_object(data, "monitor input", ("job_id", "polling_interval_seconds", "expiry_seconds",
                                                  "expires_at", "polls", "last_status", "generation"))
         expires_at = get_str(data, "expires_at", None, max_length=40)
@@ -76,7 +76,7 @@ class MonitorInput:
     def deadline(self) -> datetime | None:
         return utc(datetime.fromisoformat(self.expires_at)) if self.expires_at else None
 
-    def next_generation(self, expires_at: datetime, polls: int, last_status: str | None) -> "MonitorInput":
+    def next_generation(self, expires_at: datetime, polls: int, last_status: str | None) -> MonitorInput:
         return replace(self, expires_at=expires_at.isoformat(), polls=polls, last_status=last_status,
                        generation=self.generation + 1)
 
@@ -93,7 +93,7 @@ class JobStatusQuery:
     job_id: str
 
     @classmethod
-    def from_json(cls, data: Any) -> "JobStatusQuery":
+    def from_json(cls, data: Any) -> JobStatusQuery:
         data = as_object(data, "job status query", ("job_id",))
         return cls(job_id=get_str(data, "job_id", pattern=SAFE_ID, max_length=64))
 
@@ -109,7 +109,7 @@ class JobStatusSnapshot:
     status: str
 
     @classmethod
-    def from_json(cls, data: Any) -> "JobStatusSnapshot":
+    def from_json(cls, data: Any) -> JobStatusSnapshot:
         data = as_object(data, "job status snapshot", ("job_id", "status"))
         return cls(job_id=get_str(data, "job_id", pattern=SAFE_ID, max_length=64),
                    status=get_str(data, "status", max_length=40))
@@ -127,7 +127,7 @@ class AlertInput:
     polls: int
 
     @classmethod
-    def from_json(cls, data: Any) -> "AlertInput":
+    def from_json(cls, data: Any) -> AlertInput:
         data = as_object(data, "alert", ("job_id", "status", "polls"))
         return cls(job_id=get_str(data, "job_id", pattern=SAFE_ID, max_length=64),
                    status=get_str(data, "status", max_length=40), polls=get_int(data, "polls", minimum=0))
@@ -147,7 +147,7 @@ class MonitorResult:
     alert_blob: str | None = None
 
     @classmethod
-    def from_json(cls, data: Any) -> "MonitorResult":
+    def from_json(cls, data: Any) -> MonitorResult:
         data = as_object(data, "monitor result", ("job_id", "outcome", "polls", "last_status", "alert_blob"))
         outcome = get_str(data, "outcome")
         if outcome not in OUTCOMES:

@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from activities.chaining import (
-    OrderRejectedError, OutOfStockError, price_order, release_reservation, reserve_inventory, validate_order,
+    OrderRejectedError,
+    OutOfStockError,
+    price_order,
+    release_reservation,
+    reserve_inventory,
+    validate_order,
     write_receipt,
 )
 from app_common.settings import results_container

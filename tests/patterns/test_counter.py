@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+
 from app_common import names
 
 from .conftest import all_instances, get_json, post_json
@@ -59,11 +61,9 @@ async def test_twenty_concurrent_adds_from_separate_clients(env, unique):
     amounts = list(range(1, 21))
 
     async def add_with_own_session(amount: int) -> int:
-        import aiohttp
-
-        async with aiohttp.ClientSession(base_url=env.base_url) as session:
-            async with session.post(f"/api/counters/{unique}/add", json=amount, headers=env.auth_headers) as resp:
-                return resp.status
+        async with aiohttp.ClientSession(base_url=env.base_url) as session, \
+                session.post(f"/api/counters/{unique}/add", json=amount, headers=env.auth_headers) as resp:
+            return resp.status
 
     assert await asyncio.gather(*(add_with_own_session(a) for a in amounts)) == [202] * 20
     assert await value_of(env, unique) == (200, {"key": unique, "value": sum(amounts)})
