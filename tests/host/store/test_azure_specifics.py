@@ -1,0 +1,194 @@
+"""What only the Azure store has: crash-window dedupe, leases between processes, connection
+strings, layout, and the repairs ``open()`` makes."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from devhost import protocol as p
+from devhost.engine import start_message
+from devhost.store.azure import (
+    DEV_ACCOUNT, AzureStore, _row_key, escape_key, normalize_connection_string, validate_task_hub,
+)
+from devhost.store.base import COMPLETED, PENDING, EntityRecord, EpisodeCommit, Message
+
+from .conftest import open_azure, unique_hub
+from .records import T0, create, event_message, first_episode, instance
+
+
+@pytest.fixture
+async def azure(azurite):
+    store = await open_azure(azurite, unique_hub())
+    yield store
+    await store.delete_task_hub()
+    await store.close()
+
+
+def test_development_storage_connection_string():
+    normalized = normalize_connection_string("UseDevelopmentStorage=true")
+    assert f"AccountName={DEV_ACCOUNT}" in normalized
+    assert "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1" in normalized
+    assert "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1" in normalized
+    with pytest.raises(ValueError):
+        normalize_connection_string("nonsense")
+    explicit = "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k;EndpointSuffix=core.windows.net"
+    assert normalize_connection_string(explicit) == explicit
+
+
+def test_task_hub_names_and_keys():
+    assert validate_task_hub("MyHub1") == "MyHub1"
+    for bad in ("a", "1hub", "my-hub", "x" * 46):
+        with pytest.raises(ValueError):
+            validate_task_hub(bad)
+    assert escape_key("a/b\\c#d?e%f\x01") == "a%2Fb%5Cc%23d%3Fe%25f%01"
+    assert _row_key(255) == "00000000000000FF"
+
+
+async def test_layout_is_what_storage_explorer_users_expect(azure):
+    await first_episode(azure, "look", activities=1)
+    hub = azure.task_hub
+    names = [t.name async for t in azure._service.list_tables()]
+    assert {f"{hub}Instances", f"{hub}History", f"{hub}Messages", f"{hub}WorkItems"} <= set(names)
+    view = await azure._t["instances"].get_entity("look", "")
+    assert view["RuntimeStatus"] == "Running"
+    rows = [r async for r in azure._t["history"].query_entities("PartitionKey eq 'look'")]
+    assert [r["RowKey"] for r in rows] == [_row_key(i) for i in range(4)] + ["sentinel"]
+    assert [r.get("EventType") for r in rows[:4]] == [12, 0, 4, 13]
+    assert azure.container_name == f"{hub.lower()}-largemessages"
+
+
+async def test_consumed_messages_left_by_a_crash_are_not_delivered_again(azurite, azure):
+    current, _, items = await first_episode(azure, "dup", activities=2)
+    result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
+    raised = event_message(current, p.event_raised(T0, "go", "1"), "go")
+    await azure.send_messages([result, raised])
+    current = await azure.get_instance("dup")
+    await azure.commit_episode(EpisodeCommit(instance=current, new_events=[p.orchestrator_started(T0), result.body,
+                                                                          raised.body], consumed=[result.id, raised.id]))
+    # a crash between the commit and the clean-up leaves the consumed messages behind
+    await azure.send_messages([result, raised])
+    # ... and an activity that ran again after a crash sends its result a second time
+    again = Message(**{**result.__dict__, "id": result.id + "|again"})
+    await azure.send_messages([again])
+    fresh = await open_azure(azurite, azure.task_hub)  # a new process: cold caches
+    try:
+        await fresh.get_instance("dup")
+        assert await fresh.messages_for("dup") == []
+        assert await fresh.pending_messages() == []  # and they were cleaned up
+    finally:
+        await fresh.close()
+    # a real new completion still gets through
+    other = event_message(current, p.task_completed(T0, 1, "4"), "r1")
+    await azure.send_messages([other])
+    await azure.get_instance("dup")
+    assert [m.id for m in await azure.messages_for("dup")] == [other.id]
+
+
+async def test_entity_requests_consumed_before_a_crash_are_not_applied_twice(azure):
+    request = Message(id="@c@k|signal|1", target="@c@k", kind="entity",
+                      body={"op": "add", "signal": True, "input": "1", "id": "1", "parent": None}, created=T0)
+    await azure.send_messages([request])
+    assert [m.id for m in await azure.messages_for("@c@k")] == [request.id]
+    record = EntityRecord(entity_id="@c@k", name="c", key="k", exists=True, state="1", last_modified=T0)
+    await azure.commit_entity_batch(record, [request.id], [])
+    await azure.send_messages([request])  # left behind by a crash before the clean-up
+    assert await azure.messages_for("@c@k") == []
+
+
+async def test_open_repairs_the_view_and_a_missing_start_message(azurite, azure):
+    record, start = await create(azure, "half")
+    await azure.delete_messages([start.id])  # crash between the sentinel and the start message
+    current, _, _ = await first_episode(azure, "done", activities=0)
+    current.status = COMPLETED
+    await azure.commit_episode(EpisodeCommit(instance=current, new_events=[], consumed=[]))
+    view = await azure._t["instances"].get_entity("done", "")
+    view["RuntimeStatus"] = "Running"  # crash between the commit and the view update
+    await azure._t["instances"].upsert_entity(view)
+    fresh = await open_azure(azurite, azure.task_hub)
+    try:
+        assert [m.id for m in await fresh.messages_for("half")] == [start.id]
+        assert (await fresh._t["instances"].get_entity("done", ""))["RuntimeStatus"] == COMPLETED
+    finally:
+        await fresh.close()
+
+
+async def test_create_instance_race_has_one_winner(azure_pair):
+    a, b = azure_pair
+    first, second = instance("race"), instance("race")
+    results = await asyncio.gather(a.create_instance(first, start_message(first, T0), ()),
+                                   b.create_instance(second, start_message(second, T0), ()))
+    assert sorted(results) == [False, True]
+    winner = first if results[0] else second
+    got = await a.get_instance("race")
+    assert (got.execution_id, got.status) == (winner.execution_id, PENDING)
+    assert [m.execution_id for m in await a.messages_for("race")] == [winner.execution_id]
+
+
+async def test_target_leases_are_exclusive_and_expire(azure_pair):
+    a, b = azure_pair
+    async with a.lease("i1") as held_a:
+        assert held_a
+        async with b.lease("i1") as held_b:
+            assert not held_b
+    async with b.lease("i1") as held_b:  # released: free at once
+        assert held_b
+    assert await a._claim("i2")  # a process that dies holding a lease ...
+    a._held_targets.clear()  # (no renewal, no release)
+    async with b.lease("i2") as held_b:
+        assert not held_b
+    await asyncio.sleep(a.lease_seconds + 0.2)
+    async with b.lease("i2") as held_b:  # ... loses it when it expires
+        assert held_b
+
+
+async def test_work_leases_are_exclusive_renewed_and_expire(azure_pair):
+    a, b = azure_pair
+    await first_episode(a, "w", activities=1)
+    [item_a] = await a.pending_work()
+    [item_b] = await b.pending_work()
+    assert await a.claim_work(item_a)
+    assert not await a.claim_work(item_a)  # not twice in one process either
+    assert not await b.claim_work(item_b)
+    await asyncio.sleep(a.lease_seconds * 1.5)  # a renews while it runs the activity
+    [item_b] = await b.pending_work()
+    assert not b.work_claimable(item_b) and not await b.claim_work(item_b)
+    a._held_work.clear()  # a dies: no more renewals
+    await asyncio.sleep(a.lease_seconds + 0.2)
+    [item_b] = await b.pending_work()
+    assert b.work_claimable(item_b) and await b.claim_work(item_b)
+    assert await b.record_work_attempt(item_b) == 2  # the crashed attempt counts
+
+
+async def test_history_rows_of_an_earlier_execution_are_dropped(azure):
+    current, _, _ = await first_episode(azure, "can2", activities=1)
+    current.execution_id = "next"
+    nxt = start_message(current, T0)
+    await azure.commit_episode(EpisodeCommit(instance=current, new_events=[], consumed=[], messages=[nxt],
+                                             new_execution=True))
+    rows = [r async for r in azure._t["history"].query_entities("PartitionKey eq 'can2'")]
+    assert [r["RowKey"] for r in rows] == ["sentinel"]
+    sentinel = rows[0]
+    assert (sentinel["HistoryStart"], sentinel["HistoryEnd"]) == (4, 4)  # row numbers never reused
+
+
+def test_store_is_shared_and_memory_is_not():
+    from devhost.store.memory import MemoryStore
+
+    assert AzureStore.shared and not MemoryStore.shared
+
+
+def test_cli_picks_the_azure_store_when_azurewebjobsstorage_is_set(tmp_path):
+    from devhost.config import HostConfig
+    from devhost.store.memory import MemoryStore
+    from devhost.stores import open_store
+
+    config = HostConfig(app_dir=tmp_path, task_hub="CliHub", route_prefix="api",
+                        storage_connection="UseDevelopmentStorage=true", host_json={})
+    store = open_store("auto", config)
+    assert isinstance(store, AzureStore) and store.task_hub == "CliHub"
+    assert "127.0.0.1:10002" in store.connection_string
+    config.storage_connection = None
+    assert isinstance(open_store("auto", config), MemoryStore)
+    with pytest.raises(SystemExit):
+        open_store("azure", config)
