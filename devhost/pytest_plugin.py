@@ -2,6 +2,8 @@
 
 ``durable_host``: a fresh ``DurableTestHost`` per test for the app in ``--app-dir`` (default: the
 rootdir), with virtual time, an in-memory store and real HTTP on a free port.
+``--record-histories DIR`` writes every orchestration those tests ran as replay fixtures
+(see ``devhost.replayer`` and ``scripts/record_histories.py``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from .testing import DurableTestHost
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--app-dir", default=None, help="function app directory for durable_host")
+    parser.addoption("--record-histories", default=None, metavar="DIR",
+                     help="write the orchestrations run by durable_host tests to DIR as replay fixtures")
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +29,12 @@ def durable_app_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest_asyncio.fixture
-async def durable_host(durable_app_dir: Path) -> AsyncIterator[DurableTestHost]:
+async def durable_host(durable_app_dir: Path, request: pytest.FixtureRequest) -> AsyncIterator[DurableTestHost]:
+    record_dir = request.config.getoption("--record-histories")
     async with DurableTestHost.start_time_skipping(durable_app_dir) as env:
         yield env
+        if record_dir:
+            await env.settle()
+            test_name = request.node.name
+            await env.record_histories(Path(record_dir) / "".join(c if c.isalnum() else "_" for c in test_name),
+                                       statuses=None)

@@ -93,13 +93,15 @@ class AzuriteProcess:
         (self.data_dir / "azurite.pid").write_text(str(self.process.pid))
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 1.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds (Azurite often ignores SIGTERM once it
+        has served requests; its data is flushed per request, so nothing is lost)."""
         if self.process is None:
             return
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
