@@ -139,11 +139,30 @@ def main(argv: list[str] | None = None) -> int:
     pid_file = data / "azurite.pid"
     if pid_file.is_file():
         try:
-            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-        except (OSError, ValueError):
+            _terminate_group(int(pid_file.read_text()))
+        except ValueError:
             pass
         pid_file.unlink()
     return 0
+
+
+def _terminate_group(pid: int, grace: float = 2.0) -> None:
+    """SIGTERM the process group, SIGKILL it if it is still there after ``grace`` seconds."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
