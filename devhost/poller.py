@@ -49,6 +49,8 @@ async def poll_once(runtime: "Runtime", timers_seen: set[str] | frozenset[str] =
             future.add(message.id)
             if message.id in timers_seen:
                 continue
+        elif message.target in runtime._running or message.target in runtime._ready:
+            continue  # this process is on it already (or will be)
         runtime.route(message)
     for item in await store.pending_work():
         if store.work_claimable(item):
