@@ -550,9 +550,10 @@ class AzureStore(Store):
         else:
             self._resolved.pop(iid, None)
         # 3. Clean-up; the sentinel's Consumed list hides these messages should we crash first.
-        await self._delete_message_rows([(mid, escape_key(iid)) for mid in commit.consumed])
-        await self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE)
-        await self._delete_blobs(old_blobs)
+        await asyncio.gather(
+            self._delete_message_rows([(mid, escape_key(iid)) for mid in commit.consumed]),
+            self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE),
+            self._delete_blobs(old_blobs))
         if commit.new_execution:
             await self._delete_history_rows(iid, below=start)
 
@@ -875,8 +876,9 @@ class AzureStore(Store):
                      "Until": until}, mode=UpdateMode.REPLACE, etag=etag,
                     match_condition=MatchConditions.IfNotModified)
             except (ResourceModifiedError, ResourceNotFoundError):
-                log.warning("devhost: lost the lease on %s", target)
-                self._held_targets.pop(target, None)
+                if self._held_targets.get(target) == etag:  # (not released meanwhile)
+                    log.warning("devhost: lost the lease on %s", target)
+                    self._held_targets.pop(target, None)
                 continue
             if target in self._held_targets:
                 self._held_targets[target] = meta["etag"]
@@ -886,8 +888,9 @@ class AzureStore(Store):
                     {"PartitionKey": state.partition, "RowKey": escape_key(item_id), "LeaseUntil": until},
                     mode=UpdateMode.MERGE, etag=state.etag, match_condition=MatchConditions.IfNotModified)
             except (ResourceModifiedError, ResourceNotFoundError):
-                if self._held_work.pop(item_id, None) is not None:
+                if self._held_work.get(item_id) is state:  # (not completed meanwhile)
                     log.warning("devhost: lost the lease on work item %s", item_id)
+                    self._held_work.pop(item_id, None)
                 continue
             if item_id in self._held_work:
                 state.etag, state.until = meta["etag"], until
