@@ -32,7 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,8 @@ class Meter:
 
 async def host_rows(store_kind: str, fast: bool, args: argparse.Namespace, connection: str | None = None
                     ) -> dict[str, Any]:
+    from azure.functions._durable_functions import df_dumps
+
     from devhost.app_index import load_app
     from devhost.clock import VirtualClock
     from devhost.config import load_config
@@ -180,7 +182,6 @@ async def host_rows(store_kind: str, fast: bool, args: argparse.Namespace, conne
     from devhost.host import DurableHost, HostSettings
     from devhost.scheduler import RuntimeOptions
     from devhost.store.memory import MemoryStore
-    from azure.functions._durable_functions import df_dumps
 
     config = load_config(APP)
     index = load_app(APP)
@@ -409,7 +410,7 @@ def main() -> int:
     logging.getLogger("devhost").setLevel(logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)  # azure-functions warns that an app without HTTP has no auth level
     report: dict[str, Any] = {
-        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "params": {"chains": args.chains, "fan_out": args.fan_out, "repeat": args.repeat,
                    "azure_chains": args.azure_chains, "azure_fan_out": args.azure_fan_out},
@@ -457,6 +458,9 @@ def main() -> int:
                 report["notes"].append(f"Azure Storage rows skipped: {type(exc).__name__}: {exc}")
             finally:
                 process.stop()
+                import shutil
+
+                shutil.rmtree(process.data_dir, ignore_errors=True)
 
     if not args.no_peer:
         print("running durabletask in-memory backend ...", file=sys.stderr, flush=True)

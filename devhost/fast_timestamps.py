@@ -24,8 +24,9 @@ import logging
 import os
 import re
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from dateutil import tz as _tz
 from dateutil.parser import isoparse as _isoparse
@@ -90,7 +91,7 @@ def parse_utc(text: str) -> datetime | None:
     returns for it); ``None`` when the fast path is off or ``text`` is anything else."""
     if _enabled and is_host_format(text):
         try:
-            return datetime.fromisoformat(text[:26]).replace(tzinfo=timezone.utc)
+            return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
         except ValueError:
             return None
     return None
@@ -100,8 +101,8 @@ def reference_parse_utc(text: str) -> datetime:
     """``protocol.parse_timestamp``'s general path, for the self-check and the tests."""
     value = _isoparse(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 # ---------------------------------------------------------------------------
@@ -125,7 +126,7 @@ def self_check() -> bool:
     for text in _SAMPLES:
         if not same_result(parse(text), _dateutil_parse(text)):
             return False
-        if datetime.fromisoformat(text[:26]).replace(tzinfo=timezone.utc) != reference_parse_utc(text):
+        if datetime.fromisoformat(text[:26]).replace(tzinfo=UTC) != reference_parse_utc(text):
             return False
     return True
 
@@ -140,7 +141,7 @@ def install() -> bool:
         log.warning("devhost: fast timestamps disabled: results differ from dateutil here")
         uninstall()
         return False
-    current = getattr(module, "dt_parse")
+    current = module.dt_parse
     if current is not parse:
         _installed_original = current
         module.dt_parse = parse  # type: ignore[attr-defined]

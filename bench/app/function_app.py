@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import azure.durable_functions as df
-
 import benchknobs
 
 app = df.DFApp()

@@ -9,10 +9,9 @@ from __future__ import annotations
 import random
 import time
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from dateutil.parser import isoparse
 from dateutil.parser import parse as dateutil_parse
 
 from devhost import fast_timestamps as ft
@@ -47,7 +46,7 @@ def _values() -> list[datetime]:
 
 
 VALUES = _values()
-TEXTS = [p.format_timestamp(v.replace(tzinfo=timezone.utc)) for v in VALUES]
+TEXTS = [p.format_timestamp(v.replace(tzinfo=UTC)) for v in VALUES]
 
 
 def test_host_format_is_what_format_timestamp_writes():
@@ -84,8 +83,8 @@ def test_matches_protocol_parse_timestamp():
                 continue
             fast = ft.parse_utc(text)
             reference = ft.reference_parse_utc(text)
-            assert fast == reference and fast.tzinfo is reference.tzinfo is timezone.utc, text
-            assert fast == value.replace(tzinfo=timezone.utc)
+            assert fast == reference and fast.tzinfo is reference.tzinfo is UTC, text
+            assert fast == value.replace(tzinfo=UTC)
             assert p.parse_timestamp(text) == reference
     finally:
         ft.configure(None)
@@ -183,7 +182,7 @@ def test_switch_installs_and_removes_the_sdk_patch(monkeypatch):
 def test_sdk_history_event_sees_the_same_timestamps():
     from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
 
-    events = [p.orchestrator_started(v.replace(tzinfo=timezone.utc)) for v in VALUES[:300]]
+    events = [p.orchestrator_started(v.replace(tzinfo=UTC)) for v in VALUES[:300]]
     try:
         ft.configure(False)
         slow = [HistoryEvent(**e).timestamp for e in events]
@@ -203,7 +202,7 @@ async def test_host_runs_the_same_with_and_without():
     outputs = []
     for flag in (False, True):
         async with DurableTestHost.start_time_skipping(app, options=RuntimeOptions(fast_timestamps=flag),
-                                                       start_time=datetime(2024, 2, 28, 23, tzinfo=timezone.utc)) as env:
+                                                       start_time=datetime(2024, 2, 28, 23, tzinfo=UTC)) as env:
             assert ft.enabled() is flag
             iid = await env.start("sleeper", 25, instance_id="same")
             status = await env.wait(iid)
