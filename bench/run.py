@@ -462,7 +462,11 @@ def main() -> int:
 
                 shutil.rmtree(process.data_dir, ignore_errors=True)
 
-    if not args.no_peer:
+    if args.no_peer:
+        report["notes"].append("durabletask rows skipped (--no-peer).")
+    elif version("durabletask") is None:
+        report["notes"].append("durabletask rows skipped: not installed (pip install -r bench/requirements-bench.txt).")
+    else:
         print("running durabletask in-memory backend ...", file=sys.stderr, flush=True)
         import peer_durabletask
 
