@@ -6,12 +6,13 @@ and then tells the scheduler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from . import payloads
 from . import protocol as p
@@ -204,18 +205,23 @@ class DurableHost:
     async def wait(self, instance_id: str, timeout: float | None = 30.0,
                    statuses: frozenset[str] = TERMINAL_STATUSES) -> dict[str, Any]:
         """Wait until the instance reaches one of ``statuses``; skips virtual time meanwhile."""
+        return await self.wait_until(instance_id, lambda s: s["runtimeStatus"] in statuses, timeout)
+
+    async def wait_until(self, instance_id: str, predicate: Callable[[dict[str, Any]], bool],
+                         timeout: float | None = 30.0, skip_time: bool = True) -> dict[str, Any]:
+        """Wait until ``predicate(status payload)`` holds, re-checking after every change to the
+        instance. With ``skip_time`` a virtual clock jumps to due timers while nothing can run."""
         event = self.runtime.watch(instance_id)
-        skipping = self.clock.skipping() if isinstance(self.clock, VirtualClock) else _null_context()
+        skipping = self.clock.skipping() if skip_time and isinstance(self.clock, VirtualClock) \
+            else contextlib.nullcontext()
         try:
             with skipping:
                 self.runtime._poke()
                 async with asyncio.timeout(timeout):
                     while True:
                         event.clear()
-                        record = await self.store.get_instance(instance_id)
-                        if record is not None and record.status in statuses:
-                            payload = await self.status(instance_id)
-                            assert payload is not None
+                        payload = await self.status(instance_id)
+                        if payload is not None and predicate(payload):
                             return payload
                         await event.wait()
         finally:
@@ -255,14 +261,6 @@ class DurableHost:
             raise RuntimeError("advance() needs a virtual clock")
         self.clock.advance(delta)
         self.runtime._poke()
-
-
-class _null_context:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 def input_text_from_client_body(body: bytes) -> str | None:

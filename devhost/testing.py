@@ -95,39 +95,21 @@ class DurableTestHost:
 
     async def wait_for_status(self, instance_id: str, *statuses: str, timeout: float = 30.0,
                               skip_time: bool = False) -> dict[str, Any]:
-        if skip_time:
-            return await self.host.wait(instance_id, timeout, frozenset(statuses))
-        event = self.host.runtime.watch(instance_id)
-        try:
-            import asyncio
-
-            async with asyncio.timeout(timeout):
-                while True:
-                    event.clear()
-                    status = await self.host.status(instance_id)
-                    if status is not None and status["runtimeStatus"] in statuses:
-                        return status
-                    await event.wait()
-        finally:
-            self.host.runtime.unwatch(instance_id, event)
+        """Wait for one of ``statuses`` (without skipping time unless asked)."""
+        return await self.host.wait_until(instance_id, lambda s: s["runtimeStatus"] in statuses,
+                                          timeout, skip_time=skip_time)
 
     async def wait_for_custom_status(self, instance_id: str, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
-        """Wait (without skipping time) until ``predicate(customStatus)`` holds."""
-        import asyncio
+        """Wait (without skipping time) until ``predicate(customStatus)`` holds; fails fast if the
+        instance finishes first."""
+        def settled(status: dict[str, Any]) -> bool:
+            if predicate(status.get("customStatus")):
+                return True
+            if status["runtimeStatus"] in TERMINAL_STATUSES:
+                raise AssertionError(f"instance finished first: {status}")
+            return False
 
-        event = self.host.runtime.watch(instance_id)
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    event.clear()
-                    status = await self.host.status(instance_id)
-                    if status is not None and predicate(status.get("customStatus")):
-                        return status
-                    if status is not None and status["runtimeStatus"] in TERMINAL_STATUSES:
-                        raise AssertionError(f"instance finished first: {status}")
-                    await event.wait()
-        finally:
-            self.host.runtime.unwatch(instance_id, event)
+        return await self.host.wait_until(instance_id, settled, timeout, skip_time=False)
 
     async def settle(self, timeout: float = 30.0) -> None:
         await self.host.settle(timeout)

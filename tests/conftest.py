@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from azure.storage.blob import BlobServiceClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -38,3 +40,15 @@ def azurite() -> Iterator[str]:
             os.environ["AzureWebJobsStorage"] = previous
         if process is not None:
             process.stop()
+
+
+@pytest.fixture(scope="session")
+def blob_service(azurite: str) -> Iterator[BlobServiceClient]:
+    """The tests' own blob client on the session Azurite."""
+    with BlobServiceClient.from_connection_string(azurite) as client:
+        yield client
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:12]

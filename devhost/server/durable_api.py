@@ -5,7 +5,6 @@ One handler set serves both, as ``HttpApiHandler`` does in the extension (spec 8
 """
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 from datetime import datetime
@@ -73,10 +72,10 @@ class DurableApi:
             ("GET", "/instances/{instanceId}", self.get_status),
             ("DELETE", "/instances/{instanceId}", self.purge_one),
             ("POST", "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
-            ("POST", "/instances/{instanceId}/terminate", self.terminate),
-            ("POST", "/instances/{instanceId}/suspend", self.suspend),
-            ("POST", "/instances/{instanceId}/resume", self.resume),
-            ("POST", "/instances/{instanceId}/rewind", self.rewind),
+            ("POST", "/instances/{instanceId}/terminate", self._lifecycle(self.host.terminate)),
+            ("POST", "/instances/{instanceId}/suspend", self._lifecycle(self.host.suspend)),
+            ("POST", "/instances/{instanceId}/resume", self._lifecycle(self.host.resume)),
+            ("POST", "/instances/{instanceId}/rewind", self._lifecycle(self.host.rewind)),
             ("POST", "/instances/{instanceId}/restart", self.restart),
             ("GET", "/entities/{entityName}", self.list_entities),
             ("GET", "/entities/{entityName}/{entityKey}", self.read_entity),
@@ -205,21 +204,12 @@ class DurableApi:
         await self.host.raise_event(instance_id, request.match_info["eventName"], data_text)
         return web.Response(status=202)
 
-    async def terminate(self, request: web.Request) -> web.StreamResponse:
-        await self.host.terminate(request.match_info["instanceId"], request.query.get("reason"))
-        return web.Response(status=202)
-
-    async def suspend(self, request: web.Request) -> web.StreamResponse:
-        await self.host.suspend(request.match_info["instanceId"], request.query.get("reason"))
-        return web.Response(status=202)
-
-    async def resume(self, request: web.Request) -> web.StreamResponse:
-        await self.host.resume(request.match_info["instanceId"], request.query.get("reason"))
-        return web.Response(status=202)
-
-    async def rewind(self, request: web.Request) -> web.StreamResponse:
-        await self.host.rewind(request.match_info["instanceId"], request.query.get("reason"))
-        return web.Response(status=202)
+    def _lifecycle(self, action: Callable[[str, str | None], Awaitable[None]]) -> Handler:
+        """terminate / suspend / resume / rewind: ``?reason=``, 202 once the request is stored."""
+        async def handle(request: web.Request) -> web.StreamResponse:
+            await action(request.match_info["instanceId"], request.query.get("reason"))
+            return web.Response(status=202)
+        return handle
 
     async def restart(self, request: web.Request) -> web.StreamResponse:
         new_id = _flag(request, "restartWithNewInstanceId", True)
@@ -278,4 +268,4 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
-__all__ = ["DurableApi", "asyncio"]
+__all__ = ["DurableApi"]

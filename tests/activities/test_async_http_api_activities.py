@@ -5,8 +5,7 @@ import pytest
 from activities.async_http_api import JobFailedError, publish_job_status, run_job
 from app_common.settings import jobs_container
 from app_common.validation import ValidationError
-
-from .conftest import read_json_blob
+from tests.blobs import read_json_blob
 
 
 def test_run_job_statistics():

@@ -13,8 +13,7 @@ from activities.chaining import (
 )
 from app_common.settings import results_container
 from app_common.validation import ValidationError
-
-from .conftest import blob_names, read_json_blob
+from tests.blobs import blob_names, read_json_blob
 
 
 def order(order_id: str, *lines: tuple[str, int, float]) -> dict:

@@ -4,8 +4,7 @@ import hashlib
 
 from activities.fan_out_fan_in import list_blobs, process_blob, write_summary
 from app_common.settings import input_container, results_container
-
-from .conftest import read_json_blob
+from tests.blobs import read_json_blob
 
 
 def test_list_process_and_summarize(blob_service, unique):

@@ -6,8 +6,7 @@ from activities.human_interaction import escalate, process_approval, request_app
 from app_common.payloads.human_interaction import ApprovalDecision
 from app_common.settings import results_container
 from app_common.validation import ValidationError
-
-from .conftest import read_json_blob
+from tests.blobs import read_json_blob
 
 
 def test_request_process_and_escalate_leave_records(blob_service, unique):

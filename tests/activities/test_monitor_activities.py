@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from activities.monitor import check_job_status, send_alert
 from app_common.settings import jobs_container
-
-from .conftest import read_json_blob
+from tests.blobs import read_json_blob
 
 
 def put(blob_service, name: str, data: bytes) -> None:

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from azure.storage.blob import BlobServiceClient
 
 from devhost.testing import DurableTestHost
 
@@ -19,29 +17,6 @@ WEBHOOKS = "/runtime/webhooks/durabletask"
 async def env(azurite: str, durable_host: DurableTestHost) -> AsyncIterator[DurableTestHost]:
     # `azurite` first: it exports AzureWebJobsStorage before the host (and the app) starts.
     yield durable_host
-
-
-@pytest.fixture(scope="session")
-def blob_service(azurite: str) -> Iterator[BlobServiceClient]:
-    """The test's own view of storage, independent of the app's helpers."""
-    with BlobServiceClient.from_connection_string(azurite) as client:
-        yield client
-
-
-@pytest.fixture
-def unique() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def read_json_blob(blob_service: BlobServiceClient, container: str, name: str) -> Any:
-    return json.loads(blob_service.get_blob_client(container, name).download_blob().readall())
-
-
-def blob_names(blob_service: BlobServiceClient, container: str, prefix: str) -> list[str]:
-    container_client = blob_service.get_container_client(container)
-    if not container_client.exists():
-        return []
-    return [b.name for b in container_client.list_blobs(name_starts_with=prefix)]
 
 
 async def all_instances(env: DurableTestHost) -> list[dict[str, Any]]:

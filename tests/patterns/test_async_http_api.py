@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from app_common import names
 from app_common.settings import jobs_container
+from tests.blobs import read_json_blob
 
-from .conftest import all_instances, assert_no_system_key, get_json, post_json, read_json_blob
+from .conftest import all_instances, assert_no_system_key, get_json, post_json
 
 
 async def test_job_is_202_while_running_then_200_with_output(env, blob_service):

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from app_common import names
 from app_common.settings import results_container
+from tests.blobs import blob_names, read_json_blob
 
-from .conftest import all_instances, blob_names, post_json, read_json_blob
+from .conftest import all_instances, post_json
 
 START = f"/api/orchestrators/{names.CHAINING}"
 

@@ -9,8 +9,9 @@ import pytest
 
 from app_common import names
 from app_common.settings import input_container, results_container
+from tests.blobs import read_json_blob
 
-from .conftest import all_instances, post_json, read_json_blob
+from .conftest import all_instances, post_json
 
 START = f"/api/orchestrators/{names.FAN_OUT_FAN_IN}"
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from app_common import names
 from app_common.settings import results_container
+from tests.blobs import read_json_blob
 
-from .conftest import WEBHOOKS, all_instances, assert_no_system_key, get_json, post_json, read_json_blob
+from .conftest import WEBHOOKS, all_instances, assert_no_system_key, get_json, post_json
 
 REQUEST = {"title": "New laptop", "amount": 1800}
 

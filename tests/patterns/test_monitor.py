@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from app_common.settings import jobs_container
 from orchestrators.monitor import POLLS_PER_EXECUTION
+from tests.blobs import read_json_blob
 
-from .conftest import all_instances, get_json, post_json, read_json_blob
+from .conftest import all_instances, get_json, post_json
 
 
 def write_status(blob_service, job_id: str, status: str) -> None:
