@@ -18,7 +18,7 @@ from typing import Any, Callable
 from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
-from .shim import Invocation, ShimError, flatten_actions, replay_actions
+from .shim import Invocation, ReplayState, ShimError, flatten_actions, replay_incremental
 from .store.base import (
     COMPLETED, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINATED, EpisodeCommit,
     Event, InstanceRecord, Message, ParentRef, WorkItem,
@@ -41,6 +41,7 @@ class EpisodeResult:
     engine_seconds: float = 0.0  # the whole Engine.run, SDK call included
     events_replayed: int = 0
     called_sdk: bool = False
+    replay_state: ReplayState | None = None  # for the next episode's incremental walk
 
     @property
     def finished(self) -> bool:
@@ -85,8 +86,19 @@ class Engine:
         messages: list[Message],
         now: datetime,
         history_json: str | None = None,
+        replay_state: ReplayState | None = None,
     ) -> EpisodeResult | None:
-        """Deliver ``messages``; returns None when there is nothing to do."""
+        """Deliver ``messages``; returns None when there is nothing to do.
+
+        ``history_json`` and ``replay_state`` are caches of the previous episode (the serialized
+        history and the shim's walk of it); both are optional and never change the outcome."""
+        result = self._run(instance, history, messages, now, history_json, replay_state)
+        if result is not None and result.replay_state is None and not result.commit.new_execution:
+            result.replay_state = replay_state  # no walk this time: the old one stays valid
+        return result
+
+    def _run(self, instance: InstanceRecord, history: list[Event], messages: list[Message], now: datetime,
+             history_json: str | None, replay_state: ReplayState | None) -> EpisodeResult | None:
         deliver, consumed, control = self._select(instance, messages)
         if not deliver and not control and not consumed:
             return None
@@ -114,7 +126,7 @@ class Engine:
             return self._commit(record, history_json, new_events, consumed, now)
 
         new_events.extend(m.body for m in deliver)
-        return self._execute(record, history, history_json, new_events, consumed, now)
+        return self._execute(record, history, history_json, new_events, consumed, now, replay_state)
 
     def fail(self, instance: InstanceRecord, history: list[Event], messages: list[Message],
              now: datetime, reason: str) -> EpisodeResult:
@@ -175,7 +187,8 @@ class Engine:
 
     # ------------------------------------------------------------------
     def _execute(self, record: InstanceRecord, history: list[Event], history_json: str,
-                 new_events: list[Event], consumed: list[str], now: datetime) -> EpisodeResult:
+                 new_events: list[Event], consumed: list[str], now: datetime,
+                 replay_state: ReplayState | None) -> EpisodeResult:
         info = self.index.find("orchestrator", record.name)
         all_json = _extend_json(history_json, new_events)
         if info is None:
@@ -201,12 +214,13 @@ class Engine:
 
         full_history = history + new_events
         try:
-            replay = replay_actions(
+            replay, walked = replay_incremental(
                 actions=flatten_actions(state.get("actions") or []),
                 history=full_history,
                 instance_id=record.instance_id,
                 execution_id=record.execution_id,
                 is_known=self.index.is_known,
+                previous=replay_state,
             )
         except (ShimError, ValueError) as exc:
             result = self._fail(record, history_json, new_events, consumed, now, str(exc))
@@ -241,6 +255,7 @@ class Engine:
             )
         result.sdk_seconds, result.called_sdk = sdk_seconds, True
         result.events_replayed = len(full_history)
+        result.replay_state = walked
         return result
 
     @staticmethod

@@ -24,6 +24,7 @@ from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock
 from .engine import Engine, EpisodeResult, compact, message_id
+from .shim import ReplayState
 from .faults import FaultPlan, InjectedCrash
 from .invoke import ActivityOutcome, Invoker, activity_failure
 from .store.base import (
@@ -60,6 +61,16 @@ class RuntimeStats:
     episodes_by_instance: Counter = field(default_factory=Counter)
 
 
+@dataclass
+class _Cached:
+    """What the runtime remembers of an instance between episodes (all derivable from the store)."""
+
+    history: list[Event]
+    history_json: str | None
+    etag: str | None
+    replay: ReplayState | None
+
+
 class Runtime:
     def __init__(self, index: AppIndex, store: Store, clock: Clock, invoker: Invoker,
                  options: RuntimeOptions | None = None,
@@ -80,7 +91,7 @@ class Runtime:
         self._last_completion: dict[str, float] = {}
         # Per target: (last completion, deadline) when the batch window first looked expired.
         self._quiet_seen: dict[str, tuple[float, float]] = {}
-        self._history: dict[str, tuple[list[Event], str, str | None]] = {}  # history, JSON, etag
+        self._history: dict[str, _Cached] = {}
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wakeup: asyncio.Event | None = None
@@ -281,15 +292,14 @@ class Runtime:
         if not deliverable:
             return
         cached = self._history.get(instance_id)
-        if cached is not None and cached[2] != instance.etag:  # another process moved it on
+        if cached is not None and cached.etag != instance.etag:  # another process moved it on
             cached = None
         if cached is None:
             history = await self.store.get_history(instance_id)
-            history_json = None
-        else:
-            history, history_json, _ = cached
+            cached = _Cached(history, None, None, None)
+        history = cached.history
         t0 = time.perf_counter()
-        result = self.engine.run(instance, history, deliverable, now, history_json)
+        result = self.engine.run(instance, history, deliverable, now, cached.history_json, cached.replay)
         if result is None:
             return
         result.engine_seconds = time.perf_counter() - t0
@@ -317,9 +327,10 @@ class Runtime:
         elapsed = time.perf_counter() - t0 + result.engine_seconds
         instance = commit.instance
         if commit.new_execution:
-            self._history[instance_id] = ([], "[]", commit.instance.etag)
+            self._history[instance_id] = _Cached([], "[]", commit.instance.etag, None)
         else:
-            self._history[instance_id] = (history + commit.new_events, result.history_json, commit.instance.etag)
+            self._history[instance_id] = _Cached(history + commit.new_events, result.history_json,
+                                                 commit.instance.etag, result.replay_state)
         stats = self.stats
         if result.called_sdk:
             stats.episodes += 1

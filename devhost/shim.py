@@ -255,12 +255,14 @@ class _Replay:
         *,
         instance_id: str,
         execution_id: str,
-        now: datetime,
+        now_text: str,
         is_known: Callable[[str, str], bool],
     ):
         self.instance_id = instance_id
         self.execution_id = execution_id
-        self.now = now
+        # Orchestration time = the latest OrchestratorStarted; parsed only when a retry needs it.
+        self._now_text = now_text
+        self._now: datetime | None = None
         self.is_known = is_known
         self.next_seq = 0
         self.invocations: dict[int, Invocation] = {}
@@ -272,6 +274,21 @@ class _Replay:
         self.top: list[_Node] = []
         self.top_index = 0
         self.started = False
+
+    @property
+    def now(self) -> datetime:
+        if self._now is None:
+            self._now = parse_timestamp(self._now_text)
+        return self._now
+
+    def _started_at(self, text: str) -> None:
+        current = self._now_text
+        if len(text) == len(current) and text[-1] == current[-1] == "Z":
+            later = text > current  # one fixed-width UTC format: text order is time order
+        else:
+            later = parse_timestamp(text) > self.now
+        if later:
+            self._now_text, self._now = text, None
 
     # -- scheduling -------------------------------------------------------
     def schedule(self, invocation: Invocation, node: _Node) -> Invocation:
@@ -331,9 +348,7 @@ class _Replay:
         # this runs for every stored event on every episode.
         etype = event["EventType"]
         if etype == _ORCHESTRATOR_STARTED:
-            ts = parse_timestamp(event["Timestamp"])
-            if ts > self.now:
-                self.now = ts
+            self._started_at(event["Timestamp"])
         elif etype == _EXECUTION_STARTED:
             self.started = True
             self.advance()
@@ -472,6 +487,15 @@ def flatten_actions(actions: list[Any]) -> list[dict[str, Any]]:
     return flat
 
 
+@dataclass
+class ReplayState:
+    """A finished walk, kept by the runtime so the next episode only walks what is new."""
+
+    sim: _Replay
+    actions: list[dict[str, Any]]
+    events: int
+
+
 def replay_actions(
     *,
     actions: list[dict[str, Any]],
@@ -481,24 +505,49 @@ def replay_actions(
     is_known: Callable[[str, str], bool],
 ) -> ReplayResult:
     """Walk ``actions`` against ``history`` as the shim + DTFx would; raises ``ShimError``."""
-    first = history[0]
-    sim = _Replay(
-        instance_id=instance_id,
-        execution_id=execution_id,
-        now=parse_timestamp(first["Timestamp"]),
-        is_known=is_known,
-    )
-    sim.top = [_build(action) for action in actions]
-    for event in history:
-        sim.process(event)
+    return replay_incremental(actions=actions, history=history, instance_id=instance_id,
+                              execution_id=execution_id, is_known=is_known)[0]
+
+
+def replay_incremental(
+    *,
+    actions: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+    instance_id: str,
+    execution_id: str,
+    is_known: Callable[[str, str], bool],
+    previous: ReplayState | None = None,
+) -> tuple[ReplayResult, ReplayState]:
+    """``replay_actions`` that continues from ``previous`` when that gives the same answer.
+
+    ``previous`` must be the state after walking the first ``previous.events`` events of this
+    same ``history``. It is reused only if the SDK's action list still starts with the actions it
+    walked (the SDK's list is cumulative; a cancelled timer or a code change alters the prefix)
+    and its awaited chain was still waiting (so no new top-level action could have been invoked
+    earlier in the history than now). Otherwise the whole history is walked again. ``previous``
+    is consumed: its state moves on in place.
+    """
+    sim: _Replay
+    start = 0
+    if (previous is not None and previous.events <= len(history)
+            and previous.sim.top_index < len(previous.actions)
+            and actions[:len(previous.actions)] == previous.actions):
+        sim, start = previous.sim, previous.events
+        sim.top.extend(_build(action) for action in actions[len(previous.actions):])
+    else:
+        sim = _Replay(instance_id=instance_id, execution_id=execution_id,
+                      now_text=history[0]["Timestamp"], is_known=is_known)
+        sim.top = [_build(action) for action in actions]
+    for index in range(start, len(history)):
+        sim.process(history[index])
+    invocations = sim.invocations.values()
     open_tasks = any(
         not inv.completed and not inv.canceled and inv.kind in ("activity", "timer", "suborchestration")
-        for inv in sim.invocations.values()
+        for inv in invocations
     )
-    canceled = [inv.seq for inv in sim.invocations.values() if inv.kind == "timer" and inv.canceled]
-    new = [inv for inv in sim.invocations.values() if not inv.recorded]
-    new.sort(key=lambda inv: inv.seq)
-    return ReplayResult(
+    canceled = [inv.seq for inv in invocations if inv.kind == "timer" and inv.canceled]
+    new = sorted((inv for inv in invocations if not inv.recorded), key=lambda inv: inv.seq)
+    result = ReplayResult(
         new=new,
         chain_finished=sim.top_index >= len(sim.top),
         has_open_tasks=open_tasks,
@@ -507,7 +556,9 @@ def replay_actions(
         canceled_timers=canceled,
         next_seq=sim.next_seq,
     )
+    return result, ReplayState(sim=sim, actions=list(actions), events=len(history))
 
 
-__all__ = ["Invocation", "ReplayResult", "ShimError", "flatten_actions", "replay_actions",
+__all__ = ["Invocation", "ReplayResult", "ReplayState", "ShimError", "flatten_actions", "replay_actions",
+           "replay_incremental",
            "NON_DETERMINISTIC", "entity_scheduler_id"]
