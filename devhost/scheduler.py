@@ -198,10 +198,19 @@ class Runtime:
             if due is not None:
                 wait = max(0.0, (due - self.clock.now()).total_seconds())
                 timeout = wait if timeout is None else min(timeout, wait)
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-            except asyncio.TimeoutError:
-                pass
+            await self._sleep(timeout)
+
+    async def _sleep(self, timeout: float | None) -> None:
+        """Wait for a poke or ``timeout``; a timer handle, not ``wait_for`` (which makes a task)."""
+        assert self._wakeup is not None
+        if timeout is None:
+            await self._wakeup.wait()
+            return
+        handle = asyncio.get_running_loop().call_later(timeout, self._wakeup.set)
+        try:
+            await self._wakeup.wait()
+        finally:
+            handle.cancel()
 
     def _next_timer(self) -> datetime | None:
         while self._timers and self._timers[0][1] not in self._live_timers:
