@@ -11,6 +11,7 @@ from .app_index import AppLoadError, load_app
 from .clock import RealClock
 from .config import load_config
 from .host import DurableHost, HostSettings
+from .scheduler import RuntimeOptions
 from .serve import serve
 from .server import AuthPolicy, HostKeys
 from .stores import open_store
@@ -27,6 +28,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-auth", action="store_true", help="turn key checks off, as `func start` does")
     parser.add_argument("--store", choices=["auto", "memory", "azure"], default="auto",
                         help="state store: azure (AzureWebJobsStorage, Azurite locally), memory, or auto")
+    parser.add_argument("--no-fast-timestamps", action="store_true",
+                        help="parse every history timestamp with dateutil (same results, slower)")
     parser.add_argument("--verbose", "-v", action="store_true")
     return parser.parse_args(argv)
 
@@ -44,8 +47,9 @@ async def run(args: argparse.Namespace) -> int:
         if generated:
             log.info("Generated a master key (kept in .devhost/keys.json; set DEVHOST_MASTER_KEY to choose one).")
     store = open_store(args.store, config)
+    options = RuntimeOptions(fast_timestamps=False) if args.no_fast_timestamps else None
     host = DurableHost(index, store, RealClock(), settings=HostSettings(task_hub=config.task_hub),
-                       on_invocation=_log_invocation)
+                       options=options, on_invocation=_log_invocation)
     await host.start()
     server = await serve(host, AuthPolicy(keys), bind=args.bind, port=args.port, route_prefix=config.route_prefix)
     timers = TimerTriggers(index.of_kind("timer"), host.clock, host.invoker)
