@@ -221,6 +221,7 @@ class DurableHost:
                     while True:
                         event.clear()
                         payload = await self.status(instance_id)
+                        self.runtime.checked(event)
                         if payload is not None and predicate(payload):
                             return payload
                         await event.wait()

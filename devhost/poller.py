@@ -54,7 +54,7 @@ async def poll_once(runtime: "Runtime", timers_seen: set[str] | frozenset[str] =
         runtime.route(message)
     for item in await store.pending_work():
         if store.work_claimable(item):
-            runtime._spawn(runtime._run_activity(item))
+            runtime.start_activity(item)
     for instance_id in list(runtime._watchers):
         runtime._notify(instance_id)
     return future

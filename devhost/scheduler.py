@@ -93,6 +93,7 @@ class Runtime:
         self._quiet_seen: dict[str, tuple[float, float]] = {}
         self._history: dict[str, _Cached] = {}
         self._watchers: dict[str, set[asyncio.Event]] = {}
+        self._unchecked: set[asyncio.Event] = set()  # notified watchers that have not looked yet
         self._tasks: set[asyncio.Task[Any]] = set()
         self._wakeup: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
@@ -109,7 +110,7 @@ class Runtime:
         for message in await self.store.pending_messages():
             self.route(message)
         for item in await self.store.pending_work():  # crash recovery: at-least-once
-            self._spawn(self._run_activity(item))
+            self.start_activity(item)
         self._loop_task = asyncio.create_task(self._loop(), name="devhost-scheduler")
         if self.store.shared:  # other processes write to the same store: poll it (devhost/poller.py)
             from .poller import poll_store
@@ -170,15 +171,22 @@ class Runtime:
         return event
 
     def unwatch(self, instance_id: str, event: asyncio.Event) -> None:
+        self._unchecked.discard(event)
         watchers = self._watchers.get(instance_id)
         if watchers:
             watchers.discard(event)
             if not watchers:
                 del self._watchers[instance_id]
 
+    def checked(self, event: asyncio.Event) -> None:
+        """A watcher has looked at the state its last notification was about."""
+        self._unchecked.discard(event)
+
     def _notify(self, instance_id: str) -> None:
         for event in self._watchers.get(instance_id, ()):
             event.set()
+            # Until the watcher has looked, time must not skip: the wait it serves may be over.
+            self._unchecked.add(event)
 
     # ------------------------------------------------------------------ main loop
     async def _loop(self) -> None:
@@ -188,7 +196,7 @@ class Runtime:
             now = self.clock.now()
             self._release_due_timers(now)
             recheck = self._dispatch_ready()
-            if self.idle and self.clock.may_skip and not recheck:
+            if self.idle and self.clock.may_skip and not recheck and not self._unchecked:
                 due = self._next_timer()
                 if due is not None:
                     self.clock.skip_to(due)
@@ -350,7 +358,7 @@ class Runtime:
             self._log_invocation("orchestrator", instance.name, instance_id, result.sdk_seconds)
         self.forget_timers(commit.deleted_messages)
         for item in commit.work:
-            self._spawn(self._run_activity(item))
+            self.start_activity(item)
         for message in commit.messages:
             self.route(message)
         for _, start in commit.child_instances:
@@ -372,19 +380,31 @@ class Runtime:
         self._history.pop(instance_id, None)
 
     # ------------------------------------------------------------------ activities
+    def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
+        """Run ``item`` (after ``delay`` seconds). It counts as in flight from this moment, so the
+        virtual clock cannot skip time between the episode that scheduled it and its start."""
+        self._inflight[item.instance_id] += 1
+        if delay:
+            asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._run_activity(item)))
+        else:
+            self._spawn(self._run_activity(item))
+
+    def _done_in_flight(self, instance_id: str) -> None:
+        self._inflight[instance_id] -= 1
+        if not self._inflight[instance_id]:
+            del self._inflight[instance_id]
+
     async def _run_activity(self, item: WorkItem) -> None:
         assert self._activity_slots is not None
-        if not await self.store.claim_work(item):  # shared stores: leased by another runner
-            return
-        self._inflight[item.instance_id] += 1
         try:
+            if not await self.store.claim_work(item):  # shared stores: leased by another runner
+                return
             async with self._activity_slots:
                 try:
                     result = await self._execute_activity(item)
                 except InjectedCrash:
                     # The worker died mid-activity: no result; the item runs again later.
-                    asyncio.get_running_loop().call_later(
-                        self.options.crash_retry_delay, lambda: self._spawn(self._run_activity(item)))
+                    self.start_activity(item, self.options.crash_retry_delay)
                     return
                 await self.store.complete_work(item, result)
                 self.stats.activities += 1
@@ -395,9 +415,7 @@ class Runtime:
                     await self.store.send_messages([duplicate])
                     self.route(duplicate)
         finally:
-            self._inflight[item.instance_id] -= 1
-            if not self._inflight[item.instance_id]:
-                del self._inflight[item.instance_id]
+            self._done_in_flight(item.instance_id)
         self._last_completion[item.instance_id] = time.monotonic()
         self.route(result)
 

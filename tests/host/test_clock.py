@@ -44,3 +44,16 @@ async def test_virtual_clock_is_monotonic_and_starts_where_asked():
     with clock.skipping():
         assert clock.may_skip
     assert not clock.may_skip
+
+
+async def test_time_never_skips_past_work_that_is_scheduled_but_not_started(env):
+    # Another instance's timer is the next thing due; while the chain's activities are merely
+    # scheduled (their tasks not yet running), the clock must not jump to it.
+    sleeping = await env.start("sleeper", 1)
+    await env.settle()
+    started = env.now()
+    for _ in range(5):
+        status = await env.wait(await env.start("chain", "x"))
+        assert status["runtimeStatus"] == "Completed"
+    assert env.now() - started < timedelta(minutes=1)
+    assert (await env.status(sleeping))["runtimeStatus"] == "Running"
