@@ -235,33 +235,41 @@ class Runtime:
     def _dispatch_ready(self) -> float | None:
         """Start an episode/batch for every ready target; returns seconds until a deferred one."""
         recheck: float | None = None
-        window = self.options.batch_window
         for target in list(self._ready):
             if target in self._running:
                 continue
-            if self._inflight[target] and window > 0:
-                last = self._last_completion.get(target, 0.0)
-                current = time.monotonic()
-                age = current - last
-                seen = self._quiet_seen.get(target)
-                if age < window or seen is None or seen[0] != last or current < seen[1]:
-                    # A window that looks expired may only mean this loop was busy (an episode,
-                    # submitting a fan-out) while workers kept finishing: confirm it with one
-                    # more window of loop time without a new completion before a partial batch.
-                    if age < window:
-                        remaining = window - age
-                    elif seen is None or seen[0] != last:
-                        self._quiet_seen[target] = (last, current + window)
-                        remaining = window
-                    else:
-                        remaining = seen[1] - current
-                    recheck = remaining if recheck is None else min(recheck, remaining)
-                    continue
+            wait = self._batch_wait(target)
+            if wait is not None:
+                recheck = wait if recheck is None else min(recheck, wait)
+                continue
             self._quiet_seen.pop(target, None)
             del self._ready[target]
             self._running.add(target)
             self._spawn(self._run_target(target))
         return recheck
+
+    def _batch_wait(self, target: str) -> float | None:
+        """Seconds to hold ``target``'s episode so more completions join it, or None to run now.
+
+        Only while the instance still has activities in flight: it runs once no completion has
+        arrived for a whole ``batch_window``. A window that looks expired may only mean this loop
+        was busy (an episode, submitting a fan-out) while workers kept finishing, so it is
+        confirmed with one more window of loop time before a partial batch runs."""
+        window = self.options.batch_window
+        if not self._inflight[target] or window <= 0:
+            return None
+        last = self._last_completion.get(target, 0.0)
+        current = time.monotonic()
+        age = current - last
+        if age < window:
+            return window - age
+        seen = self._quiet_seen.get(target)
+        if seen is None or seen[0] != last:
+            self._quiet_seen[target] = (last, current + window)
+            return window
+        if current < seen[1]:
+            return seen[1] - current
+        return None
 
     async def _run_target(self, target: str) -> None:
         try:
