@@ -38,7 +38,8 @@ log = logging.getLogger("devhost")
 class RuntimeOptions:
     # How long an episode waits for more completions while the instance still has
     # activities in flight, so that a fan-out's results arrive in few episodes.
-    batch_window: float = 0.002
+    # (5 ms: with 2 ms, about one fan-out of 1000 in 20 ran in 4-5 episodes on a loaded 2-core VM.)
+    batch_window: float = 0.005
     max_concurrent_activities: int = 256
     # An activity or orchestration whose worker keeps dying is failed after this many attempts.
     poison_attempts: int = 5
