@@ -70,21 +70,20 @@ HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
 
 
 def format_timestamp(value: datetime) -> str:
-    """Format a UTC datetime the way DTFx/Newtonsoft does: 7 fractional digits and ``Z``."""
-    if value.tzinfo is timezone.utc and value.year >= 1000:
-        # The clock's own values: the same text as below (glibc's %Y is unpadded below 1000), faster.
-        return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
-                f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}0Z")
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0Z"
+    """Format a UTC datetime the way DTFx/Newtonsoft does: 7 fractional digits and ``Z``,
+    the year always four digits (``strftime("%Y")`` leaves years below 1000 unpadded)."""
+    if value.tzinfo is not None and value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+            f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}0Z")
 
 
 def format_status_time(value: datetime) -> str:
     """Status API times: ``ToString("s") + "Z"`` (no fractional seconds, spec 9)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.tzinfo is not None and value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
+            f"{value.minute:02d}:{value.second:02d}Z")
 
 
 def parse_timestamp(text: str) -> datetime:
