@@ -507,15 +507,17 @@ class Runtime:
             t0 = time.perf_counter()
             try:
                 output = json.loads(self.invoker.entity(info, context))
+                results = output.get("results") or []
+                if len(results) != len(messages):  # the extension requires one result per operation
+                    raise ValueError(f"the entity returned {len(results)} results for {len(messages)} operations")
                 record.exists = bool(output.get("entityExists"))
                 record.state = output.get("entityState") if record.exists else None
-                results = output.get("results") or []
             except Exception as exc:  # the whole batch failed; state unchanged
                 results = [{"isError": True, "result": json.dumps(str(exc))} for _ in messages]
             self._log_invocation("entity", info.durable_name, entity_id, time.perf_counter() - t0)
         record.last_modified = now
         responses: list[Message] = []
-        for message, outcome in zip(messages, results):
+        for message, outcome in zip(messages, results, strict=True):
             body = message.body
             if body.get("signal") or not body.get("parent"):
                 continue

@@ -7,7 +7,7 @@ from collections import Counter
 
 from devhost.store.azure import AzureStore
 
-from .hostproc import HostProcess, marker_count
+from .hostproc import marker_count
 
 FANOUT = 200
 EXPECTED_SUM = sum(i * i for i in range(FANOUT))
