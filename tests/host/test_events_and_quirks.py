@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from devhost.app_index import AppLoadError, load_app
 from devhost.protocol import EventType
@@ -95,12 +98,8 @@ async def test_s11_quirk11_sync_client_function_and_other_context_names_are_refu
         "@app.orchestration_trigger(context_name='ctx')\n"
         "def orch(ctx):\n    yield ctx.call_activity('a', 1)\n"
     )
-    try:
+    with pytest.raises(AppLoadError, match=re.escape("must be named 'context'")):
         load_app(tmp_path)
-    except AppLoadError as exc:
-        assert "must be named 'context'" in str(exc)
-    else:
-        raise AssertionError("expected AppLoadError")
 
 
 async def test_s10_1_unsupported_trigger_is_refused_at_load_time(tmp_path):
@@ -110,12 +109,8 @@ async def test_s10_1_unsupported_trigger_is_refused_at_load_time(tmp_path):
         "@app.blob_trigger(arg_name='blob', path='in/{name}', connection='AzureWebJobsStorage')\n"
         "def on_blob(blob: func.InputStream):\n    pass\n"
     )
-    try:
+    with pytest.raises(AppLoadError, match=re.escape("unsupported trigger 'blobTrigger'")):
         load_app(tmp_path)
-    except AppLoadError as exc:
-        assert "unsupported trigger 'blobTrigger'" in str(exc)
-    else:
-        raise AssertionError("expected AppLoadError")
 
 
 async def test_s7_entity_signal_call_and_error_from_an_orchestrator(env):
@@ -167,12 +162,8 @@ async def test_s11_quirk11_sync_durable_client_function_is_refused(tmp_path):
         "@app.durable_client_input(client_name='client')\n"
         "def start(req, client):\n    return func.HttpResponse('x')\n"
     )
-    try:
+    with pytest.raises(AppLoadError, match=re.escape("must be 'async def'")):
         load_app(tmp_path)
-    except AppLoadError as exc:
-        assert "must be 'async def'" in str(exc)
-    else:
-        raise AssertionError("expected AppLoadError")
 
 
 async def test_s11_quirk8_get_status_all_returns_only_the_first_page(env):
