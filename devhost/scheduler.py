@@ -530,8 +530,8 @@ class Runtime:
                 execution_id=body.get("parentExecution")))
         await self.store.commit_entity_batch(record, [m.id for m in messages], responses)
         self.stats.entity_batches += 1
-        for response in responses:
-            self.route(response)
+        for sent in responses:
+            self.route(sent)
         self._notify(entity_id)
 
     # ------------------------------------------------------------------ logging

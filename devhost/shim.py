@@ -313,7 +313,7 @@ class _Replay:
                 uuid.uuid5(uuid.NAMESPACE_URL, f"{self.instance_id}/{self.execution_id}/{invocation.seq}")
             )
         self.invocations[invocation.seq] = invocation
-        if invocation.kind == "send" and not invocation.is_signal:
+        if invocation.kind == "send" and not invocation.is_signal and invocation.request_id:
             self.requests[invocation.request_id] = invocation
         return invocation
 
@@ -377,6 +377,7 @@ class _Replay:
             if invocation is not None:
                 message += f" The current replay execution scheduled {invocation.describe()} instead."
             raise ShimError(message)
+        assert invocation is not None
         invocation.recorded = True
         if kind == "send" and event.get("Input"):
             try:
