@@ -299,3 +299,45 @@ def big_result(context: df.DurableOrchestrationContext):
 def big_output(context: df.DurableOrchestrationContext):
     yield context.call_activity("hello", "x")
     return "y" * context.get_input()
+
+
+# ---------------------------------------------------------------- generated programs (fuzz tests)
+def _program_task(context: df.DurableOrchestrationContext, step: dict, prefix: str):
+    """One yieldable task for a generated step (see tests/host/test_generated_programs.py)."""
+    op = step["op"]
+    if op == "act":
+        return context.call_activity(step["name"], step["arg"])
+    if op == "retry":
+        options = df.RetryOptions(first_retry_interval_in_milliseconds=step["delay_ms"],
+                                  max_number_of_attempts=step["attempts"])
+        return context.call_activity_with_retry("flaky", options, f"{prefix}{step['key']}")
+    if op == "timer":
+        return context.create_timer(context.current_utc_datetime + timedelta(seconds=step["seconds"]))
+    if op == "sub":
+        return context.call_sub_orchestrator("program", {"prefix": prefix, "steps": step["steps"]})
+    if op == "call":
+        return context.call_entity(df.EntityId("Tally", f"{prefix}{step['key']}"), "add", step["arg"])
+    if op in ("all", "any"):
+        tasks = [_program_task(context, child, prefix) for child in step["steps"]]
+        return context.task_all(tasks) if op == "all" else context.task_any(tasks)
+    raise ValueError(op)
+
+
+@app.orchestration_trigger(context_name="context")
+def program(context: df.DurableOrchestrationContext):
+    spec = context.get_input()
+    results = []
+    for step in spec["steps"]:
+        if step["op"] == "signal":
+            context.signal_entity(df.EntityId("Tally", f"{spec['prefix']}{step['key']}"), "add", step["arg"])
+            results.append("signalled")
+            continue
+        task = _program_task(context, step, spec["prefix"])
+        try:
+            value = yield task
+            if step["op"] == "any":
+                value = "any-done"
+            results.append(value)
+        except Exception as exc:
+            results.append(f"error: {str(exc).splitlines()[0][:60]}")
+    return results
