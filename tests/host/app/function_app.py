@@ -317,6 +317,8 @@ def _program_task(context: df.DurableOrchestrationContext, step: dict, prefix: s
         return context.call_sub_orchestrator("program", {"prefix": prefix, "steps": step["steps"]})
     if op == "call":
         return context.call_entity(df.EntityId("Tally", f"{prefix}{step['key']}"), "add", step["arg"])
+    if op == "event":
+        return context.wait_for_external_event(step["name"])
     if op in ("all", "any"):
         tasks = [_program_task(context, child, prefix) for child in step["steps"]]
         return context.task_all(tasks) if op == "all" else context.task_any(tasks)
