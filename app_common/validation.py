@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 JsonDict = dict[str, Any]
@@ -100,52 +100,56 @@ def check_str(value: Any, what: str, pattern: re.Pattern[str] | None = None, max
     return value
 
 
+def _get(data: JsonDict, key: str, default: Any, validate: Callable[[Any], Any]) -> Any:
+    """``data[key]`` validated, or ``default`` (unvalidated) when the field is absent."""
+    value = _field(data, key, default)
+    if value is default and default is not _MISSING:
+        return value
+    return validate(value)
+
+
+def check_bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be true or false, got {type_name(value)}")
+    return value
+
+
+def check_list(value: Any, what: str, max_items: int = 1000) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValidationError(f"{what} must be an array, got {type_name(value)}")
+    if len(value) > max_items:
+        raise ValidationError(f"{what} must have at most {max_items} items")
+    return value
+
+
+def check_object(value: Any, what: str) -> JsonDict:
+    if not isinstance(value, dict):
+        raise ValidationError(f"{what} must be a JSON object, got {type_name(value)}")
+    return value
+
+
 def get_int(data: JsonDict, key: str, default: Any = _MISSING, *, minimum: int | None = None,
             maximum: int | None = None) -> int:
-    value = _field(data, key, default)
-    return value if value is default and default is not _MISSING else check_int(value, f"'{key}'", minimum, maximum)
+    return _get(data, key, default, lambda v: check_int(v, f"'{key}'", minimum, maximum))
 
 
 def get_number(data: JsonDict, key: str, default: Any = _MISSING, *, minimum: float | None = None,
                maximum: float | None = None, exclusive_minimum: bool = False) -> Any:
-    value = _field(data, key, default)
-    if value is default and default is not _MISSING:
-        return value
-    return check_number(value, f"'{key}'", minimum, maximum, exclusive_minimum)
+    return _get(data, key, default, lambda v: check_number(v, f"'{key}'", minimum, maximum, exclusive_minimum))
 
 
 def get_str(data: JsonDict, key: str, default: Any = _MISSING, *, pattern: re.Pattern[str] | None = None,
             max_length: int = 256, allow_empty: bool = False) -> Any:
-    value = _field(data, key, default)
-    if value is default and default is not _MISSING:
-        return value
-    return check_str(value, f"'{key}'", pattern, max_length, allow_empty)
+    return _get(data, key, default, lambda v: check_str(v, f"'{key}'", pattern, max_length, allow_empty))
 
 
 def get_bool(data: JsonDict, key: str, default: Any = _MISSING) -> Any:
-    value = _field(data, key, default)
-    if value is default and default is not _MISSING:
-        return value
-    if not isinstance(value, bool):
-        raise ValidationError(f"'{key}' must be true or false, got {type_name(value)}")
-    return value
+    return _get(data, key, default, lambda v: check_bool(v, f"'{key}'"))
 
 
 def get_list(data: JsonDict, key: str, default: Any = _MISSING, *, max_items: int = 1000) -> Any:
-    value = _field(data, key, default)
-    if value is default and default is not _MISSING:
-        return value
-    if not isinstance(value, list):
-        raise ValidationError(f"'{key}' must be an array, got {type_name(value)}")
-    if len(value) > max_items:
-        raise ValidationError(f"'{key}' must have at most {max_items} items")
-    return value
+    return _get(data, key, default, lambda v: check_list(v, f"'{key}'", max_items))
 
 
 def get_object(data: JsonDict, key: str, default: Any = _MISSING) -> Any:
-    value = _field(data, key, default)
-    if value is default and default is not _MISSING:
-        return value
-    if not isinstance(value, dict):
-        raise ValidationError(f"'{key}' must be a JSON object, got {type_name(value)}")
-    return value
+    return _get(data, key, default, lambda v: check_object(v, f"'{key}'"))
