@@ -41,22 +41,23 @@ async def counter_add(req: func.HttpRequest, client: df.DurableOrchestrationClie
     return _signalled(key, names.COUNTER_ADD, amount=amount)
 
 
-@client_route(bp, "counter_reset", "counters/{key}/reset", ["POST"])
-async def counter_reset(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def _signal_without_input(req: func.HttpRequest, client: df.DurableOrchestrationClient,
+                                operation: str) -> func.HttpResponse:
     key, entity_id = _entity(req)
     if entity_id is None:
         return _bad_key(key)
-    await client.signal_entity(entity_id, names.COUNTER_RESET)
-    return _signalled(key, names.COUNTER_RESET)
+    await client.signal_entity(entity_id, operation)
+    return _signalled(key, operation)
+
+
+@client_route(bp, "counter_reset", "counters/{key}/reset", ["POST"])
+async def counter_reset(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    return await _signal_without_input(req, client, names.COUNTER_RESET)
 
 
 @client_route(bp, "counter_delete", "counters/{key}", ["DELETE"])
 async def counter_delete(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    key, entity_id = _entity(req)
-    if entity_id is None:
-        return _bad_key(key)
-    await client.signal_entity(entity_id, names.COUNTER_DELETE)
-    return _signalled(key, names.COUNTER_DELETE)
+    return await _signal_without_input(req, client, names.COUNTER_DELETE)
 
 
 @client_route(bp, "counter_get", "counters/{key}", ["GET"])
