@@ -80,10 +80,7 @@ def format_timestamp(value: datetime) -> str:
 
 def format_status_time(value: datetime) -> str:
     """Status API times: ``ToString("s") + "Z"`` (no fractional seconds, spec 9)."""
-    if value.tzinfo is not None and value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
-            f"{value.minute:02d}:{value.second:02d}Z")
+    return format_timestamp(value)[:19] + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:
