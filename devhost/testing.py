@@ -72,16 +72,8 @@ class DurableTestHost:
         return self.server.base_url
 
     @property
-    def function_key(self) -> str:
-        return self.keys.function
-
-    @property
     def auth_headers(self) -> dict[str, str]:
         return {"x-functions-key": self.keys.function}
-
-    @property
-    def system_headers(self) -> dict[str, str]:
-        return {"x-functions-key": self.keys.system}
 
     # ------------------------------------------------------------------ orchestrations
     async def start(self, name: str, input: Any = None, instance_id: str | None = None) -> str:
@@ -163,14 +155,10 @@ class DurableTestHost:
 
     # ------------------------------------------------------------------ HTTP
     def request(self, method: str, path: str, *, key: str | None = "function", **kwargs: Any):
-        """``env.request("POST", "/api/jobs", json=...)`` with the function key unless ``key=None``."""
+        """``env.request("POST", "/api/jobs", json=...)`` with the function key; ``key`` may be
+        ``"system"``, ``"master"``, any other literal key, or None for no key."""
         headers = dict(kwargs.pop("headers", {}) or {})
-        if key == "function":
-            headers.setdefault("x-functions-key", self.keys.function)
-        elif key == "system":
-            headers.setdefault("x-functions-key", self.keys.system)
-        elif key == "master":
-            headers.setdefault("x-functions-key", self.keys.master)
-        elif key is not None:
-            headers.setdefault("x-functions-key", key)
+        if key is not None:
+            named = {"function": self.keys.function, "system": self.keys.system, "master": self.keys.master}
+            headers.setdefault("x-functions-key", named.get(key, key))
         return self.session.request(method, path, headers=headers, **kwargs)
