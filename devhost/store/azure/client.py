@@ -13,11 +13,12 @@ from typing import Any
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
-from azure.data.tables.aio import TableClient, TableServiceClient
+from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from ..base import Store
 from .keys import escape_key, normalize_connection_string, validate_task_hub
+from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
 
 
 # ---------------------------------------------------------------------------- small records
@@ -30,6 +31,7 @@ class _Sentinel:
     history_end: int
     consumed: frozenset[str]
     read_at: float
+    outbox: str  # RowKey of the last commit's outbox row ("" if it sent nothing)
     entity: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
@@ -48,12 +50,13 @@ class AzureBase(Store):
     shared = True
 
     def __init__(self, connection_string: str, task_hub: str, *, lease_seconds: float | None = None,
-                 poll_interval: float | None = None) -> None:
+                 poll_interval: float | None = None, owner: str | None = None) -> None:
         self.connection_string = normalize_connection_string(connection_string)
         self.task_hub = validate_task_hub(task_hub)
         self.lease_seconds = float(lease_seconds or os.environ.get("DEVHOST_LEASE_SECONDS") or 15)
         self.poll_interval = float(poll_interval or os.environ.get("DEVHOST_POLL_SECONDS") or 0.5)
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.faults = WriteFaults()
         hub = task_hub
         self.table_names = {
             "instances": f"{hub}Instances", "history": f"{hub}History", "messages": f"{hub}Messages",
@@ -63,7 +66,7 @@ class AzureBase(Store):
         self._service: TableServiceClient | None = None
         self._blob_service: BlobServiceClient | None = None
         self._container: ContainerClient | None = None
-        self._t: dict[str, TableClient] = {}
+        self._t: dict[str, Any] = {}  # Tracked TableClients
         # Caches (this process only; each is validated against an ETag before use).
         self._sentinels: dict[str, _Sentinel] = {}
         self._resolved: dict[str, tuple[str, set[Any]]] = {}
@@ -76,6 +79,8 @@ class AzureBase(Store):
         self._attempts: dict[str, int] = {}
         self._work_blobs: dict[str, str] = {}
         self._entity_blobs: dict[str, set[str]] = {}
+        self._processed: dict[str, tuple[str, dict[str, float]]] = {}  # entity id -> (etag, dedup window)
+        self._outbox_sent: set[str] = set()  # outbox rows this process dispatched and deleted
         self._renewer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -84,14 +89,17 @@ class AzureBase(Store):
             return
         self._service = TableServiceClient.from_connection_string(self.connection_string)
         for key, name in self.table_names.items():
-            self._t[key] = await self._service.create_table_if_not_exists(name)
+            table = await self._service.create_table_if_not_exists(name)
+            self._t[key] = Tracked(table, TABLE_WRITES, self.faults)
         self._blob_service = BlobServiceClient.from_connection_string(self.connection_string)
-        self._container = self._blob_service.get_container_client(self.container_name)
+        container = self._blob_service.get_container_client(self.container_name)
         try:
-            await self._container.create_container()
+            await container.create_container()
         except ResourceExistsError:
             pass
+        self._container = Tracked(container, BLOB_WRITES, self.faults)  # type: ignore[assignment]
         await self._repair_projections()
+        await self._recover_outboxes()
         self._renewer = asyncio.create_task(self._renew_loop(), name="devhost-lease-renewal")
 
     async def close(self) -> None:

@@ -10,11 +10,14 @@ from typing import Any
 from azure.core import MatchConditions
 from azure.data.tables import TableTransactionError, UpdateMode
 
-from ..base import TERMINAL_STATUSES, ConflictError, EpisodeCommit, Event
+from ..base import ConflictError, EpisodeCommit, Event, Message
 from .keys import (
-    MAX_BATCH_ROWS, SENTINEL, _EXECUTION_STARTED, _TASK_RESULTS, _TIMER_FIRED, _is_conflict, _row_key, escape_key,
+    MAX_BATCH_ROWS, SENTINEL, _EVENT_RAISED, _EXECUTION_STARTED, _TASK_RESULTS, _TIMER_FIRED, _is_conflict, _row_key, escape_key,
 )
+
+RESPONSE_SUFFIX = "|response"  # the scheduler's id of an entity's response: message_id(request id, "response")
 from .client import AzureBase, _Sentinel
+from .outbox import encode
 
 
 class HistoryMixin(AzureBase):
@@ -41,12 +44,12 @@ class HistoryMixin(AzureBase):
         return await self._read_history(instance_id, sentinel)
 
     def _history_rows(self, instance_id: str, execution_id: str, events: list[Event], first: int,
-                      uploads: list[tuple[str, str]]) -> list[dict[str, Any]]:
+                      uploads: list[tuple[str, str]], budget: list[int]) -> list[dict[str, Any]]:
         """One row per event; an episode with more events than a batch allows packs several
         events (a JSON array) per row so that the whole episode is one transaction."""
         pk = escape_key(instance_id)
+        # (MAX_BATCH_ROWS - 1: one operation is the outbox row)
         per_row = max(1, math.ceil(len(events) / (MAX_BATCH_ROWS - 1)))
-        budget = [0]
         rows: list[dict[str, Any]] = []
         index = first
         for offset in range(0, len(events), per_row):
@@ -72,23 +75,28 @@ class HistoryMixin(AzureBase):
             sentinel = await self._read_sentinel(iid)
         if sentinel is None or sentinel.etag != record.etag:
             raise ConflictError(f"instance {iid} changed since it was read")
+        # What the previous episode sent goes out before this one commits (ordering, e.g. a timer
+        # this episode cancels); a no-op unless a crash interrupted that dispatch.
+        await self._flush_outbox("history", iid, sentinel.outbox)
         start = sentinel.history_end if commit.new_execution else sentinel.history_start
         uploads: list[tuple[str, str]] = []
-        rows = self._history_rows(iid, record.execution_id, commit.new_events, sentinel.history_end, uploads)
+        budget = [0]
+        rows = self._history_rows(iid, record.execution_id, commit.new_events, sentinel.history_end, uploads, budget)
         new_end = sentinel.history_end + len(commit.new_events)
         entity = self._instance_entity(record, uploads)
-        entity.update(RowKey=SENTINEL, HistoryStart=start, HistoryEnd=new_end)
+        entity.update(RowKey=SENTINEL, HistoryStart=start, HistoryEnd=new_end, Outbox="")
         consumed = list(dict.fromkeys([*commit.consumed, *commit.deleted_messages]))
         self._text(entity, "Consumed", json.dumps(consumed), iid, uploads)
+        outbox_text = encode(commit.messages, commit.work, commit.child_instances, commit.deleted_messages)
+        outbox = None
+        if outbox_text is not None:
+            outbox = self._outbox_row(escape_key(iid), iid, outbox_text, uploads, budget)
+            entity["Outbox"] = outbox["RowKey"]
+            rows.append(outbox)
 
-        # 1. Everything the episode sends, under deterministic ids (a redo rewrites the same rows).
+        # 1. Blobs only (random names: invisible until a committed row refers to them).
         await self._upload(uploads)
-        for child, start_message in commit.child_instances:
-            await self.create_instance(child, start_message, overwrite_statuses=TERMINAL_STATUSES)
-        await asyncio.gather(*(self._put_message(m) for m in commit.messages),
-                             *(self._put_work(w) for w in commit.work))
-        await self._delete_message_rows([(mid, escape_key(iid)) for mid in commit.deleted_messages])
-        # 2. The commit point: history rows + sentinel in one transaction, ETag-checked.
+        # 2. The commit point: history rows + outbox + sentinel in one transaction, ETag-checked.
         operations: list[Any] = [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
         operations.append(("update", entity, {"mode": UpdateMode.REPLACE, "etag": record.etag,
                                               "match_condition": MatchConditions.IfNotModified}))
@@ -103,7 +111,8 @@ class HistoryMixin(AzureBase):
         old_blobs = self._blob_refs(sentinel.entity) - self._blob_refs(entity)
         self._sentinels[iid] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start,
-            history_end=new_end, consumed=frozenset(consumed), read_at=time.monotonic(), entity=entity)
+            history_end=new_end, consumed=frozenset(consumed), read_at=time.monotonic(),
+            outbox=entity["Outbox"], entity=entity)
         previous = self._resolved.get(iid)
         if commit.new_execution:
             self._resolved[iid] = (record.etag, _resolved_keys(commit.new_events))
@@ -111,7 +120,11 @@ class HistoryMixin(AzureBase):
             self._resolved[iid] = (record.etag, previous[1] | _resolved_keys(commit.new_events))
         else:
             self._resolved.pop(iid, None)
-        # 3. Clean-up; the sentinel's Consumed list hides these messages should we crash first.
+        # 3. Dispatch the outbox (children, messages, work, cancelled timers), then delete it.
+        if outbox is not None:
+            await self._dispatch("history", outbox["PartitionKey"], outbox["RowKey"], outbox_text,
+                                 self._blob_refs(outbox))
+        # 4. Clean-up; the sentinel's Consumed list hides these messages should we crash first.
         await asyncio.gather(
             self._delete_message_rows([(mid, escape_key(iid)) for mid in commit.consumed]),
             self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE),
@@ -152,7 +165,17 @@ def _completion_key(event: dict[str, Any]) -> Any:
     return None
 
 
+def _message_key(message: Message) -> Any:
+    """What a message would resolve. An entity's response (``<request message id>|response``,
+    an EventRaised named after the request id) is resolved once its request id is in history."""
+    if message.id.endswith(RESPONSE_SUFFIX) and message.body.get("EventType") == _EVENT_RAISED:
+        return ("raised", message.body.get("Name"))
+    return _completion_key(message.body)
+
+
 def _resolved_keys(events: list[Event]) -> set[Any]:
-    return {key for key in (_completion_key(e) for e in events) if key is not None}
+    keys = {key for key in (_completion_key(e) for e in events) if key is not None}
+    keys.update(("raised", e.get("Name")) for e in events if e.get("EventType") == _EVENT_RAISED)
+    return keys
 
 

@@ -48,7 +48,7 @@ class InstancesMixin(AzureBase):
 
 
     def _projection(self, sentinel: dict[str, Any]) -> dict[str, Any]:
-        skip = {"RowKey", "HistoryStart", "Consumed", "ConsumedBlob"}
+        skip = {"RowKey", "HistoryStart", "Consumed", "ConsumedBlob", "Outbox"}
         row = {k: v for k, v in sentinel.items() if k not in skip}
         row["RowKey"] = ""
         return row
@@ -64,7 +64,7 @@ class InstancesMixin(AzureBase):
             etag=entity.metadata["etag"], execution_id=entity["ExecutionId"], status=entity["RuntimeStatus"],
             history_start=int(entity.get("HistoryStart") or 0), history_end=int(entity.get("HistoryEnd") or 0),
             consumed=frozenset(json.loads(consumed_text) if consumed_text else ()), read_at=time.monotonic(),
-            entity=dict(entity))
+            outbox=entity.get("Outbox") or "", entity=dict(entity))
         self._sentinels[instance_id] = info
         return info
 
@@ -129,7 +129,7 @@ class InstancesMixin(AzureBase):
         await self._put_message(start)
         self._sentinels[record.instance_id] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start_at,
-            history_end=start_at, consumed=frozenset(), read_at=time.monotonic(), entity=entity)
+            history_end=start_at, consumed=frozenset(), read_at=time.monotonic(), outbox="", entity=entity)
         self._resolved[record.instance_id] = (record.etag, set())
         if existing is not None:
             await self._delete_history_rows(record.instance_id, below=start_at)

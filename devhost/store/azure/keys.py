@@ -21,13 +21,14 @@ DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFP
 SENTINEL = "sentinel"
 # A string property holds at most 64 KiB (UTF-16); keep a margin.
 MAX_INLINE_BYTES = 60_000
-# A table transaction is at most 100 operations and 4 MiB; one op is the sentinel.
+# A table transaction is at most 100 operations and 4 MiB; one op is the sentinel, one the outbox.
 MAX_BATCH_ROWS = 99
 MAX_BATCH_INLINE_BYTES = 3_000_000
 # Event types whose id says what they complete (for dropping re-delivered messages).
 _TASK_RESULTS = {5, 6, 8, 9}  # TaskCompleted/Failed, SubOrchestrationInstanceCompleted/Failed
 _TIMER_FIRED = 11
 _EXECUTION_STARTED = 0
+_EVENT_RAISED = 15
 
 _BAD_KEY_CHARS = re.compile(r"[%/\\#?\x00-\x1f\x7f-\x9f]")
 _HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,44}$")

@@ -11,7 +11,7 @@ from azure.data.tables import UpdateMode
 from ..base import Message
 from .keys import escape_key
 from .client import AzureBase
-from .history import _completion_key
+from .history import _message_key
 
 
 class MessagesMixin(AzureBase):
@@ -73,25 +73,27 @@ class MessagesMixin(AzureBase):
             sentinel = await self._read_sentinel(target)
         if sentinel is None:
             return []
+        await self._flush_outbox("history", target, sentinel.outbox)
         stale = [m for m in messages if m.id in sentinel.consumed]
         candidates = [m for m in messages if m.id not in sentinel.consumed and m.kind == "event"
-                      and (m.execution_id in (None, sentinel.execution_id)) and _completion_key(m.body) is not None]
+                      and (m.execution_id in (None, sentinel.execution_id)) and _message_key(m) is not None]
         if candidates:
             resolved = self._resolved.get(target)
             if resolved is None or resolved[0] != sentinel.etag:
                 await self._read_history(target, sentinel)
                 resolved = self._resolved[target]
-            stale += [m for m in candidates if _completion_key(m.body) in resolved[1]]
+            stale += [m for m in candidates if _message_key(m) in resolved[1]]
         return stale
 
     async def _stale_entity_requests(self, target: str, messages: list[Message]) -> list[Message]:
+        """Requests the entity processed already (its dedup window), e.g. re-dispatched ones."""
         row = await self._get_entity_row(target)
         self._entity_rows[target] = (time.monotonic(), row)
         if not row:
             return []
-        consumed_text = await self._read_text(row, "Consumed")
-        consumed = set(json.loads(consumed_text)) if consumed_text else set()
-        return [m for m in messages if m.id in consumed]
+        await self._flush_outbox("entities", target, row.get("Outbox") or "")
+        processed = await self._processed_ids(row)
+        return [m for m in messages if m.id in processed]
 
     async def delete_messages(self, ids: list[str]) -> None:
         known = [(i, self._msg_index[i][0]) for i in ids if i in self._msg_index]
