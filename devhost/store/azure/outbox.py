@@ -88,6 +88,8 @@ class OutboxMixin(AzureBase):
         except ResourceNotFoundError:
             pass
         await self._delete_blobs(blobs)
+        if len(self._outbox_sent) >= 100_000:  # (bounded: forgetting only costs a read that finds nothing)
+            self._outbox_sent.clear()
         self._outbox_sent.add(key)
 
     async def _flush_outbox(self, table: str, target: str, key: str) -> None:
