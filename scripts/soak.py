@@ -18,8 +18,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,63 +29,16 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from azurite import free_port, temporary  # noqa: E402
+sys.path[:0] = [str(ROOT), str(ROOT / "tools")]
+from azurite import temporary
+from tests.host.recovery.hostproc import TERMINAL, WEBHOOK, HostProcess
 
-TERMINAL = {"Completed", "Failed", "Terminated", "Canceled"}
-WEBHOOK = "/runtime/webhooks/durabletask"
 ORDER = [{"sku": "A1", "quantity": 2, "unit_price": 3.5}]
 INCREMENTS = [5, 10]
 
 
-class Host:
-    """``python -m devhost`` as a subprocess that can be SIGKILLed and started again."""
-
-    def __init__(self, connection: str, log: Path) -> None:
-        self.connection, self.log = connection, log
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self, session: aiohttp.ClientSession) -> None:
-        env = dict(os.environ, AzureWebJobsStorage=self.connection, DEVHOST_LEASE_SECONDS="3",
-                   DEVHOST_POLL_SECONDS="0.3", PYTHONUNBUFFERED="1")
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "devhost", "--app-dir", str(ROOT), "--port", str(self.port), "--store", "azure",
-                 "--no-auth"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"devhost exited with {self.process.returncode}; see {self.log}")
-            try:
-                async with session.get(f"{self.url}{WEBHOOK}/instances", params={"top": "1"}) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-        raise TimeoutError(f"devhost did not answer; see {self.log}")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 class Soak:
-    def __init__(self, host: Host, session: aiohttp.ClientSession, tag: str) -> None:
+    def __init__(self, host: HostProcess, session: aiohttp.ClientSession, tag: str) -> None:
         self.host, self.session, self.tag = host, session, tag
         self.expected: dict[str, Any] = {}  # instance id -> what its output must contain
         self.approvals: set[str] = set()
@@ -96,7 +47,7 @@ class Soak:
         self.workflows: set[str] = set()  # counter keys of the workflows
 
     async def post(self, path: str, body: Any = None) -> tuple[int, Any]:
-        async with self.session.post(self.host.url + path, json=body) as response:
+        async with self.session.post(self.host.base_url + path, json=body) as response:
             return response.status, await response.json(content_type=None) if response.status != 204 else None
 
     async def start(self, path: str, body: Any, expect: Any) -> None:
@@ -147,7 +98,7 @@ class Soak:
 
     async def status(self, instance_id: str) -> dict[str, Any] | None:
         try:
-            async with self.session.get(f"{self.host.url}{WEBHOOK}/instances/{instance_id}") as response:
+            async with self.session.get(f"{self.host.base_url}{WEBHOOK}/instances/{instance_id}") as response:
                 return await response.json() if response.status in (200, 202) else None
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return None
@@ -158,7 +109,7 @@ class Soak:
         while True:
             headers = {"x-ms-continuation-token": token} if token else {}
             params = {"createdTimeFrom": since, "showInput": "true", "top": "500"}
-            async with self.session.get(f"{self.host.url}{WEBHOOK}/instances", params=params,
+            async with self.session.get(f"{self.host.base_url}{WEBHOOK}/instances", params=params,
                                         headers=headers) as response:
                 rows.extend(await response.json())
                 token = response.headers.get("x-ms-continuation-token")
@@ -180,7 +131,7 @@ class Soak:
                     self.approvals.add(instance_id)
 
     async def entity_value(self, key: str) -> int | None:
-        async with self.session.get(f"{self.host.url}/api/counters/{key}") as response:
+        async with self.session.get(f"{self.host.base_url}/api/counters/{key}") as response:
             return (await response.json())["value"] if response.status == 200 else None
 
 
@@ -202,11 +153,12 @@ async def soak(args: argparse.Namespace, connection: str) -> dict[str, Any]:
         await asyncio.gather(*(container.upload_blob(f"{p}{i:04d}.txt", b"x" * 32, overwrite=True)
                                for p in prefixes for i in range(args.blobs)))
     log = Path(tempfile.gettempdir()) / f"devhost-soak-{tag}.log"
-    host = Host(connection, log)
+    os.environ["TASK_HUB_NAME"] = f"soak{tag}"  # (the app's host.json names the hub %TASK_HUB_NAME%)
+    host = HostProcess(connection, f"soak{tag}", Path(tempfile.mkdtemp()), log, app=ROOT, args=("--no-auth",))
     since = datetime.now(timezone.utc).isoformat()
     deadline = time.monotonic() + args.timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
-        await host.start(session)
+        await host.start(timeout=60)
         run = Soak(host, session, tag)
         kills = 0
         waves = args.kills + 1
@@ -218,7 +170,7 @@ async def soak(args: argparse.Namespace, connection: str) -> dict[str, Any]:
                 host.kill()
                 kills += 1
                 await asyncio.sleep(random.uniform(0.0, 1.0))
-                await host.start(session)
+                await host.start(timeout=60)
             await submit
         while True:
             await run.decide_waiting_approvals()

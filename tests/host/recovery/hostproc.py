@@ -31,6 +31,8 @@ class HostProcess:
     log_path: Path
     port: int = 0
     process: subprocess.Popen | None = field(default=None, repr=False)
+    app: Path = APP
+    args: tuple[str, ...] = ()  # more command-line flags
 
     @property
     def base_url(self) -> str:
@@ -43,7 +45,8 @@ class HostProcess:
                    DEVHOST_LEASE_SECONDS="2", DEVHOST_POLL_SECONDS="0.2", PYTHONUNBUFFERED="1")
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "devhost", "--app-dir", str(APP), "--port", str(self.port), "--store", "azure"],
+            [sys.executable, "-m", "devhost", "--app-dir", str(self.app), "--port", str(self.port), "--store", "azure",
+             *self.args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as session:

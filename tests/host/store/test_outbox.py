@@ -10,16 +10,8 @@ from devhost import protocol as p
 from devhost.faults import InjectedCrash
 from devhost.store.base import RUNNING, EntityRecord, EpisodeCommit, Message
 
-from .conftest import open_azure, unique_hub
+from .conftest import open_azure
 from .records import T0, create, event_message, work
-
-
-@pytest.fixture
-async def azure(azurite):
-    store = await open_azure(azurite, unique_hub())
-    yield store
-    await store.delete_task_hub()
-    await store.close()
 
 
 async def _episode_sending_work(store, instance_id: str) -> EpisodeCommit:
