@@ -47,5 +47,8 @@ async def test_a_crash_after_any_write_changes_nothing(azurite: str, name: str) 
         await _drop(azurite, hub)
         assert (outcome.status, outcome.output, outcome.entity) == (clean.status, clean.output, clean.entity), k
         crashed += outcome.crashed
-    print(f"\n{name}: {clean.writes} writes after the start; crashed after each of {crashed} of them")
-    assert crashed >= (clean.writes - 1) // stride
+    tried = len(range(1, clean.writes + 1, stride))
+    print(f"\n{name}: {clean.writes} writes after the start; {tried} runs, {crashed} of them crashed")
+    # (a run may make a write or two fewer than the clean one - timing decides how completions
+    # batch - so its last k or two may not be reached)
+    assert crashed >= tried - 3
