@@ -116,12 +116,16 @@ class Soak:
             if not token or token == "null":
                 return rows
 
-    async def decide_waiting_approvals(self) -> None:
-        for instance_id, expect in self.expected.items():
-            if "approver" not in expect or instance_id in self.approvals:
+    async def decide_waiting_approvals(self, since: str) -> None:
+        """Decide every waiting approval, also those whose start a kill left unacknowledged."""
+        try:
+            instances = await self.all_instances(since)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return
+        for status in instances:
+            instance_id, custom = status["instanceId"], status.get("customStatus")
+            if status["name"] != "approval_workflow" or instance_id in self.approvals:
                 continue
-            status = await self.status(instance_id)
-            custom = (status or {}).get("customStatus")
             if isinstance(custom, dict) and custom.get("state") == "waiting":
                 try:
                     code, _ = await self.post(f"/api/approvals/{instance_id}", {"approved": True, "approver": "soak"})
@@ -158,52 +162,59 @@ async def soak(args: argparse.Namespace, connection: str) -> dict[str, Any]:
     since = datetime.now(timezone.utc).isoformat()
     deadline = time.monotonic() + args.timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
-        await host.start(timeout=60)
-        run = Soak(host, session, tag)
-        kills = 0
-        waves = args.kills + 1
-        for wave in range(waves):
-            submit = asyncio.create_task(run.wave(1 / waves, args, prefixes))
-            await asyncio.sleep(random.uniform(0.3, 3.0))
-            await run.decide_waiting_approvals()
-            if wave < args.kills:
-                host.kill()
-                kills += 1
-                await asyncio.sleep(random.uniform(0.0, 1.0))
-                await host.start(timeout=60)
-            await submit
-        while True:
-            await run.decide_waiting_approvals()
-            instances = await run.all_instances(since)
-            pending = [i for i in instances if i["runtimeStatus"] not in TERMINAL]
-            if not pending or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(1.0)
-        wrong = 0
-        for instance_id, expect in run.expected.items():
-            status = await run.status(instance_id)
-            if status and status["runtimeStatus"] in TERMINAL and _wrong(status, expect):
-                wrong += 1
-                print(f"wrong: {instance_id} {status['runtimeStatus']} {status.get('output')}", file=sys.stderr)
-        off = []
-        for key in run.workflows:  # (every workflow that ran counts, acknowledged or not)
-            workflows = sum(1 for i in instances if i["name"] == "counter_workflow" and key in json.dumps(i["input"]))
-            value = await run.entity_value(key)
-            if value != workflows * sum(INCREMENTS):
-                off.append((key, value, workflows * sum(INCREMENTS)))
-        for key in set(run.adds_acked) | set(run.adds_unsure):
-            low = run.adds_acked.get(key, 0)
-            value = await run.entity_value(key) or 0
-            if not low <= value <= low + run.adds_unsure.get(key, 0):
-                off.append((key, value, (low, low + run.adds_unsure.get(key, 0))))
-        host.stop()
+        try:
+            return await _run(args, host, session, tag, since, deadline, prefixes)
+        finally:
+            host.stop()
+
+
+async def _run(args: argparse.Namespace, host: HostProcess, session: aiohttp.ClientSession, tag: str, since: str,
+               deadline: float, prefixes: list[str]) -> dict[str, Any]:
+    await host.start(timeout=60)
+    run = Soak(host, session, tag)
+    kills = 0
+    waves = args.kills + 1
+    for wave in range(waves):
+        submit = asyncio.create_task(run.wave(1 / waves, args, prefixes))
+        await asyncio.sleep(random.uniform(0.3, 3.0))
+        await run.decide_waiting_approvals(since)
+        if wave < args.kills:
+            host.kill()
+            kills += 1
+            await asyncio.sleep(random.uniform(0.0, 1.0))
+            await host.start(timeout=60)
+        await submit
+    while True:
+        await run.decide_waiting_approvals(since)
+        instances = await run.all_instances(since)
+        pending = [i for i in instances if i["runtimeStatus"] not in TERMINAL]
+        if not pending or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    wrong = 0
+    for instance_id, expect in run.expected.items():
+        status = await run.status(instance_id)
+        if status and status["runtimeStatus"] in TERMINAL and _wrong(status, expect):
+            wrong += 1
+            print(f"wrong: {instance_id} {status['runtimeStatus']} {status.get('output')}", file=sys.stderr)
+    off = []
+    for key in run.workflows:  # (every workflow that ran counts, acknowledged or not)
+        workflows = sum(1 for i in instances if i["name"] == "counter_workflow" and key in json.dumps(i["input"]))
+        value = await run.entity_value(key)
+        if value != workflows * sum(INCREMENTS):
+            off.append((key, value, workflows * sum(INCREMENTS)))
+    for key in set(run.adds_acked) | set(run.adds_unsure):
+        low = run.adds_acked.get(key, 0)
+        value = await run.entity_value(key) or 0
+        if not low <= value <= low + run.adds_unsure.get(key, 0):
+            off.append((key, value, (low, low + run.adds_unsure.get(key, 0))))
     for key, value, want in off:
         print(f"counter off: {key} = {value}, expected {want}", file=sys.stderr)
     for instance in pending:
         print(f"stuck: {instance['instanceId']} {instance['name']} {instance['runtimeStatus']}", file=sys.stderr)
     return {"kills": kills, "instances": len(instances), "stuck": len(pending), "wrong": wrong,
-            "counters_off": len(off), "adds_unacknowledged": sum(run.adds_unsure.values()), "log": str(log)}
-
+            "counters_off": len(off), "adds_unacknowledged": sum(run.adds_unsure.values()),
+            "log": str(host.log_path)}
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
