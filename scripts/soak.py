@@ -73,25 +73,27 @@ class Soak:
             pass
         self.adds_unsure[key] = self.adds_unsure.get(key, 0) + 1  # may or may not have landed
 
-    async def wave(self, share: float, args: argparse.Namespace, blob_prefixes: list[str]) -> None:
-        """Submit ``share`` of the workload."""
+    async def wave(self, wave: int, waves: int, args: argparse.Namespace, blob_prefixes: list[str]) -> None:
+        """Submit wave ``wave`` of ``waves``: its part of each kind of work (the parts add up)."""
+        def share(total: int) -> int:
+            return (wave + 1) * total // waves - wave * total // waves
+
         jobs: list[Any] = []
-        for _ in range(round(args.chains * share)):
+        for _ in range(share(args.chains)):
             order_id = f"soak-{uuid.uuid4().hex[:8]}"
             jobs.append(self.start("/api/orchestrators/chaining", {"order_id": order_id, "items": ORDER},
                                    {"order_id": order_id, "total": 7.56, "reserved_skus": ["A1"]}))
-        for _ in range(round(args.workflows * share)):
+        for _ in range(share(args.workflows)):
             key = f"{self.tag}-wf{random.randrange(4)}"
             self.workflows.add(key)
             jobs.append(self.start("/api/orchestrators/counter_workflow", {"key": key, "increments": INCREMENTS},
                                    {"key": key, "signals": len(INCREMENTS)}))
-        for _ in range(round(args.approvals * share)):
+        for _ in range(share(args.approvals)):
             jobs.append(self.start("/api/approvals", {"request": {"item": "laptop"}, "timeout_hours": 24},
                                    {"outcome": "approved", "approver": "soak"}))
-        for _ in range(round(args.adds * share)):
+        for _ in range(share(args.adds)):
             jobs.append(self.add(f"{self.tag}-add{random.randrange(4)}"))
-        while blob_prefixes and len(jobs) < 10_000 and random.random() < share * 1.5:
-            prefix = blob_prefixes.pop()
+        for prefix in blob_prefixes[wave * len(blob_prefixes) // waves:(wave + 1) * len(blob_prefixes) // waves]:
             jobs.append(self.start("/api/orchestrators/fan_out_fan_in", {"container": "input", "prefix": prefix},
                                    {"blob_count": args.blobs}))
         await asyncio.gather(*jobs)
@@ -175,7 +177,7 @@ async def _run(args: argparse.Namespace, host: HostProcess, session: aiohttp.Cli
     kills = 0
     waves = args.kills + 1
     for wave in range(waves):
-        submit = asyncio.create_task(run.wave(1 / waves, args, prefixes))
+        submit = asyncio.create_task(run.wave(wave, waves, args, prefixes))
         await asyncio.sleep(random.uniform(0.3, 3.0))
         await run.decide_waiting_approvals(since)
         if wave < args.kills:
@@ -212,7 +214,7 @@ async def _run(args: argparse.Namespace, host: HostProcess, session: aiohttp.Cli
         print(f"counter off: {key} = {value}, expected {want}", file=sys.stderr)
     for instance in pending:
         print(f"stuck: {instance['instanceId']} {instance['name']} {instance['runtimeStatus']}", file=sys.stderr)
-    return {"kills": kills, "instances": len(instances), "stuck": len(pending), "wrong": wrong,
+    return {"kills": kills, "instances": len(instances), "acknowledged_starts": len(run.expected), "stuck": len(pending), "wrong": wrong,
             "counters_off": len(off), "adds_unacknowledged": sum(run.adds_unsure.values()),
             "log": str(host.log_path)}
 
