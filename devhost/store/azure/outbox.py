@@ -11,11 +11,12 @@ committed step sent, and receivers drop such repeats (docs/storage.md).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -39,9 +40,8 @@ def _hook(value: dict[str, Any]) -> Any:
     return value
 
 
-def encode(messages: list[Message], work: list[WorkItem] = (),  # type: ignore[assignment]
-           children: list[tuple[InstanceRecord, Message]] = (),  # type: ignore[assignment]
-           deleted: list[str] = ()) -> str | None:  # type: ignore[assignment]
+def encode(messages: Sequence[Message], work: Sequence[WorkItem] = (),
+           children: Sequence[tuple[InstanceRecord, Message]] = (), deleted: Sequence[str] = ()) -> str | None:
     """The outbox text, or None when there is nothing to send."""
     if not (messages or work or children or deleted):
         return None
@@ -63,7 +63,7 @@ class OutboxMixin(AzureBase):
         return row
 
     async def _dispatch(self, table: str, pk: str, key: str, text: str | None = None,
-                        blobs: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+                        blobs: Iterable[str] = ()) -> None:
         """Send what outbox row ``key`` holds, then delete the row (and its blob)."""
         if text is None:
             try:
@@ -76,10 +76,8 @@ class OutboxMixin(AzureBase):
         payload = json.loads(text or "{}", object_hook=_hook)
         for record, start in payload.get("children", ()):
             await self._create_child(_record(record), Message(**start))
-        for message in payload.get("messages", ()):
-            await self._put_message(Message(**message))
-        for item in payload.get("work", ()):
-            await self._put_work(WorkItem(**item))
+        await asyncio.gather(*(self._put_message(Message(**m)) for m in payload.get("messages", ())),
+                             *(self._put_work(WorkItem(**w)) for w in payload.get("work", ())))
         deleted = payload.get("deleted") or []
         if deleted:
             await self._delete_message_rows([(mid, pk) for mid in deleted])
