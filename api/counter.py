@@ -37,7 +37,7 @@ def _signalled(key: str, operation: str, **extra: object) -> func.HttpResponse:
 
 
 def _bad_key(key: str) -> func.HttpResponse:
-    return error(400, f"invalid counter key '{key}' (allowed: {SAFE_ID.pattern})")
+    return error(400, f"invalid counter key of {len(key)} characters (allowed: {SAFE_ID.pattern})")
 
 
 @client_route(bp, "counter_add", "counters/{key}/add", ["POST"])

@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from ..host import DurableHost, HostError, input_text_from_client_body
+from ..host import MAX_INSTANCE_ID_LENGTH, DurableHost, HostError, input_text_from_client_body
 from ..protocol import parse_timestamp
 from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
 from .keys import AuthPolicy, unauthorized
@@ -172,7 +172,12 @@ class DurableApi:
             statuses=_statuses(request), prefix=request.query.get("instanceIdPrefix"),
             top=int(top) if top else 100, continuation=request.headers.get("x-ms-continuation-token") or None,
         )
-        rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+        try:
+            rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+        except (ValueError, KeyError, TypeError) as exc:  # a token the store cannot decode
+            if query.continuation is None:
+                raise
+            raise HostError(400, "Invalid continuation token.") from exc
         return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
 
     async def purge_one(self, request: web.Request) -> web.StreamResponse:
@@ -256,7 +261,12 @@ class DurableApi:
 
 def _entity_key(request: web.Request) -> str:
     key = request.match_info["entityKey"]
-    return "" if key == "$" else key
+    key = "" if key == "$" else key
+    # An entity's instance id is "@name@key": held to the extension's instance id limit
+    # (DurableClient.MaxInstanceIdLength) so it also fits a storage partition key (1 KiB).
+    if len(request.match_info["entityName"]) + len(key) + 2 > MAX_INSTANCE_ID_LENGTH:
+        raise HostError(400, f"Entity IDs ('@name@key') must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
+    return key
 
 
 def _is_loopback(remote: str | None) -> bool:
