@@ -1,13 +1,16 @@
-"""Hostile input over every HTTP route of the app and of the host (issue 6 item 1).
+"""Hostile input over every HTTP route of the app and of the host (issue 6 item 1, issue 12).
 
 Every app route and the management API get malformed JSON, wrong types, empty and 1 MiB+
-bodies, unicode, path traversal and control characters in ids and keys, unknown orchestrator
-names, wrong methods, and missing or wrong keys. Expected: a 4xx with a JSON message (or a
-normal 2xx for requests that are in fact valid), never a 5xx, never a crash, and no instance or
+bodies, 1,000 levels of nesting, 5,000-digit integers, non-UTF-8 bytes, unicode, path traversal,
+control characters and 2,000-character ids and keys, undecodable continuation tokens, unknown
+orchestrator names, wrong methods, and missing or wrong keys; the management API also on the
+Azure Storage provider. Expected: a 4xx with a JSON message that carries no parser or exception
+text (or a normal 2xx for requests that are in fact valid), never a 5xx, and no instance or
 entity created by a rejected request. The counts are printed (run with ``-s`` to see them).
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -77,6 +80,7 @@ class Probe:
                    key: str | None = "function", headers: dict[str, str] | None = None) -> int:
         env = self.env
         self.requests += 1
+        await env.settle()  # work accepted by earlier requests must not count against this one
         before = await _counts(env)
         all_headers = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
         async with env.request(method, path, key=key, data=body, headers=all_headers) as response:
@@ -177,6 +181,40 @@ async def test_management_api_on_azure_storage_never_gets_a_5xx(azurite):
         cleanup = await open_azure(azurite, hub)  # the host closed its store
         await cleanup.delete_task_hub()
         await cleanup.close()
+
+
+async def test_issue_12_sequences_never_get_a_5xx(azurite, durable_host):
+    """Valid requests in a hostile order (issue 12): two adds of 2^53-1 used to poison a counter
+    (GET 500 forever, reset/delete silently failing); a second approval decision, sequential or
+    concurrent, used to get a 202 and be dropped; an early one used to be refused."""
+    env = durable_host
+    probe = Probe(env)
+    json_type = "application/json"
+    big = str(2**53 - 1).encode()
+    counter = "/api/counters/poison"
+    assert [await probe.send("POST", f"{counter}/add", big, json_type) for _ in range(2)] == [202, 409]
+    await env.settle()
+    assert await probe.send("GET", counter) == 200
+    assert await probe.send("POST", f"{counter}/add", b"-1", json_type) == 202
+    assert await probe.send("POST", "/api/orchestrators/counter_workflow", json.dumps(
+        {"key": "poison", "increments": [1, 1]}).encode(), json_type) == 202
+    assert await probe.send("POST", f"{counter}/reset") == 202
+    assert await probe.send("DELETE", counter) == 202
+    await env.settle()
+    assert await probe.send("GET", counter) == 404
+
+    start = json.dumps({"request": {"item": "laptop"}}).encode()
+    decision = json.dumps({"approved": True, "approver": "a"}).encode()
+    async with env.request("POST", "/api/approvals", data=start, headers={"Content-Type": json_type}) as r:
+        early = (await r.json())["id"]
+    sequential = [await probe.send("POST", f"/api/approvals/{early}", decision, json_type) for _ in range(2)]
+    assert sequential == [202, 409]
+    async with env.request("POST", "/api/approvals", data=start, headers={"Content-Type": json_type}) as r:
+        contested = (await r.json())["id"]
+    concurrent = await asyncio.gather(*(probe.send("POST", f"/api/approvals/{contested}", decision, json_type)
+                                        for _ in range(5)))
+    assert sorted(concurrent) == [202, 409, 409, 409, 409]
+    probe.report("hostile sequences")
 
 
 def test_no_app_route_is_anonymous(durable_host):
