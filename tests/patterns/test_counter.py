@@ -171,3 +171,13 @@ async def test_workflow_on_an_unreadable_counter_fails_with_a_clear_error(env, u
     assert status == 202
     result = await env.wait(body["id"])
     assert result["runtimeStatus"] == "Failed" and "reset or delete it" in result["output"]
+
+
+async def test_workflow_adds_that_would_overflow_are_refused_by_the_entity(env, unique):
+    """Signals are one-way: the workflow cannot see a refusal, but the entity keeps the value in
+    range and ``value`` reports what it holds after the signals."""
+    status, body, _ = await post_json(env, f"/api/orchestrators/{names.COUNTER_WORKFLOW}",
+                                      {"key": unique, "increments": [MAX_ABS_AMOUNT, MAX_ABS_AMOUNT, -5]})
+    assert status == 202
+    result = await env.wait(body["id"])
+    assert result["output"] == {"key": unique, "signals": 3, "value": MAX_ABS_AMOUNT - 5}
