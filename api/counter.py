@@ -37,7 +37,16 @@ def _signalled(key: str, operation: str, **extra: object) -> func.HttpResponse:
 
 
 def _bad_key(key: str) -> func.HttpResponse:
-    return error(400, f"invalid counter key of {len(key)} characters (allowed: {SAFE_ID.pattern})")
+    return error(400, f"invalid counter key ({len(key)} characters; allowed: {SAFE_ID.pattern})")
+
+
+async def _current_value(client: df.DurableOrchestrationClient, entity_id: df.EntityId) -> int | None:
+    """The stored value, None if the counter does not exist; CounterStateError if unreadable."""
+    try:
+        state = await client.read_entity_state(entity_id)
+    except ValueError:  # the client could not decode the stored JSON
+        raise unreadable_state() from None
+    return stored_value(state.entity_state) if state.entity_exists else None
 
 
 @client_route(bp, "counter_add", "counters/{key}/add", ["POST"])
@@ -56,15 +65,6 @@ async def counter_add(req: func.HttpRequest, client: df.DurableOrchestrationClie
         return error(409, str(exc), key=key)
     await client.signal_entity(entity_id, names.COUNTER_ADD, CounterAddInput(amount).to_json())
     return _signalled(key, names.COUNTER_ADD, amount=amount)
-
-
-async def _current_value(client: df.DurableOrchestrationClient, entity_id: df.EntityId) -> int | None:
-    """The stored value, None if the counter does not exist; CounterStateError if unreadable."""
-    try:
-        state = await client.read_entity_state(entity_id)
-    except ValueError:  # the client could not decode the stored JSON
-        raise unreadable_state() from None
-    return stored_value(state.entity_state) if state.entity_exists else None
 
 
 async def _signal_without_input(req: func.HttpRequest, client: df.DurableOrchestrationClient,

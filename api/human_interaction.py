@@ -2,8 +2,9 @@
 /api/approvals/{instanceId}`` delivers a decision; ``GET /api/approvals/{instanceId}`` reports it.
 
 Decision contract (docs/patterns.md, "Human interaction: decision contract"): 202 when the
-instance is Pending or Running and nothing has counted yet — even before the orchestrator waits,
-since the platform keeps a raised event in the instance's history until it is awaited; 409 once
+instance is Pending or Running and nothing has counted yet — even before the orchestrator waits:
+the extension accepts events for Pending instances (``DurableClient.IsOrchestrationRunning``) and
+the SDK hands an already-received event to ``wait_for_external_event``; 409 once
 a decision or the timeout has counted, or when the instance is finished or suspended; 404
 unknown. Decisions are serialized by a create-if-absent claim (``app_common/approval_claims.py``)
 taken before the event is raised, so of concurrent decisions exactly one gets the 202."""
@@ -57,8 +58,8 @@ def _conflict(status: Any, message: str | None = None, **extra: Any) -> func.Htt
 
 
 async def _raise(client: df.DurableOrchestrationClient, instance_id: str, decision: ApprovalDecision) -> bool:
-    """Raise ``ApprovalEvent``; False if the instance no longer accepts events (the client raises
-    a plain Exception for the extension's 404/410)."""
+    """Raise ``ApprovalEvent``; False if that failed (the client raises a plain Exception for the
+    extension's 404/410 and for transport errors: the caller re-reads the status to tell them apart)."""
     try:
         await client.raise_event(instance_id, names.APPROVAL_EVENT, decision.to_json())
         return True

@@ -191,9 +191,10 @@ async def test_concurrent_decisions_exactly_one_counts_and_the_others_get_409(en
 
 
 async def test_decision_before_the_orchestrator_first_runs_is_accepted_and_applied(azurite):
-    """On Azure a start can take seconds; the event is kept in history until the orchestrator
-    waits for it (the SDK's ``wait_for_external_event`` takes an already-received event), so an
-    early decision is accepted, not refused. Here the first episode keeps crashing before its
+    """On Azure a start can take seconds. The extension accepts an event for a Pending instance
+    (``DurableClient.cs``: ``IsOrchestrationRunning`` is Running, Suspended, Pending or
+    ContinuedAsNew) and the SDK's ``wait_for_external_event`` takes an already-received event, so
+    an early decision is accepted, not refused. Here the first episode keeps crashing before its
     commit (the instance stays Pending) until the decision has been delivered."""
     faults = FaultPlan(crash_before_commit=10**9)
     async with DurableTestHost.start_time_skipping(".", faults=faults,
