@@ -111,7 +111,7 @@ class DurableApi:
                 return message(400, "One or more of the arguments submitted is incorrect",
                                ExceptionMessage=exc.message, ExceptionType="System.ArgumentException")
             return message(exc.status, exc.message)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, _InvalidJson):
             return message(400, "Invalid JSON content.")
 
     def _origin(self, request: web.Request) -> str:
@@ -126,7 +126,7 @@ class DurableApi:
     # ----------------------------------------------------------------- orchestrations
     async def start(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        input_text = input_text_from_client_body(body)
+        input_text = _input_text(body)
         instance_id = await self.host.start_new(request.match_info["functionName"],
                                                 request.match_info.get("instanceId"), input_text)
         return await self._respond_started(request, instance_id)
@@ -205,7 +205,7 @@ class DurableApi:
         if request.content_type != "application/json":
             return message(400, "Only application/json request content is supported")
         body = await request.read()
-        data_text = input_text_from_client_body(body)
+        data_text = _input_text(body)
         await self.host.raise_event(instance_id, request.match_info["eventName"], data_text)
         return web.Response(status=202)
 
@@ -248,7 +248,7 @@ class DurableApi:
         if not body:
             input_text = None
         elif request.content_type == "application/json":
-            input_text = input_text_from_client_body(body)
+            input_text = _input_text(body)
         else:
             input_text = body.decode("utf-8", errors="replace")
         await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), operation, input_text)
@@ -257,6 +257,17 @@ class DurableApi:
     async def delete_entity(self, request: web.Request) -> web.StreamResponse:
         await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), "delete", None)
         return web.Response(status=202)
+
+
+class _InvalidJson(Exception):
+    """A body the extension's JSON reader refuses (HttpApiHandler: JsonReaderException -> 400)."""
+
+
+def _input_text(body: bytes) -> str | None:
+    try:
+        return input_text_from_client_body(body)
+    except (ValueError, RecursionError) as exc:  # not UTF-8, the int-str digit limit, deep nesting
+        raise _InvalidJson() from exc
 
 
 def _entity_key(request: web.Request) -> str:

@@ -16,6 +16,7 @@ import json
 import re
 from collections import Counter
 
+from app_common import names
 from devhost.store.base import InstanceQuery
 from devhost.testing import DurableTestHost
 from tests.host.store.conftest import open_azure, unique_hub
@@ -159,6 +160,12 @@ async def _management_api(probe: Probe) -> None:
         await send("POST", f"{WEBHOOK}/entities/Counter/{instance_id}?op=get", b"1", "application/json", "system")
         await send("DELETE", f"{WEBHOOK}/entities/Counter/{instance_id}", b"", "", "system")
         await send("GET", f"{WEBHOOK}/instances/{instance_id}", b"", "", None)
+    # Bodies reach the JSON reader only for a live instance, a known orchestrator or an entity.
+    live = await probe.env.start(names.APPROVAL_WORKFLOW, {"request": {"item": "x"}, "timeout_hours": 1})
+    for _, body, content_type in HOSTILE_BODIES:
+        for path in (f"{WEBHOOK}/orchestrators/{names.APPROVAL_WORKFLOW}",
+                     f"{WEBHOOK}/instances/{live}/raiseEvent/Other", f"{WEBHOOK}/entities/Counter/hostile?op=get"):
+            await send("POST", path, body, content_type, "system")
     for query in ["?top=-1", "?top=abc", "?createdTimeFrom=yesterday", "?runtimeStatus=Nope", "?showHistory=maybe"]:
         await send("GET", f"{WEBHOOK}/instances{query}", b"", "", "system")
     for token in GARBAGE_TOKENS:
