@@ -221,6 +221,12 @@ async def test_issue_12_sequences_never_get_a_5xx(azurite, durable_host):
     concurrent = await asyncio.gather(*(probe.send("POST", f"/api/approvals/{contested}", decision, json_type)
                                         for _ in range(5)))
     assert sorted(concurrent) == [202, 409, 409, 409, 409]
+    # Numbers a start accepted used to fail the instance later: a job whose total overflows to
+    # infinity (GET /api/jobs/{id} then answers the documented 500 of a failed job), a unit price
+    # beyond what the pricing math can round.
+    assert await probe.send("POST", "/api/jobs", b'{"job": "j", "items": [1e308, 1e308]}', json_type) == 400
+    assert await probe.send("POST", "/api/orchestrators/chaining", json.dumps(
+        {"order_id": "o", "items": [{"sku": "A", "quantity": 1, "unit_price": 1e300}]}).encode(), json_type) == 400
     probe.report("hostile sequences")
 
 
