@@ -23,8 +23,8 @@ from .invoke import Invoker, reset_sdk_client_session
 from .scheduler import Runtime, RuntimeOptions
 from .status import status_payload
 from .store.base import (
-    ACTIVE_STATUSES, FAILED, PENDING, SUSPENDED, TERMINAL_STATUSES, EntityRecord, InstanceQuery,
-    InstanceRecord, Message, Store,
+    ACTIVE_STATUSES, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINAL_STATUSES, EntityRecord,
+    InstanceQuery, InstanceRecord, Message, Store,
 )
 
 MAX_INSTANCE_ID_LENGTH = 256
@@ -38,6 +38,19 @@ class HostError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class WrongStateError(HostError):
+    """The extension's ``InvalidOperationException`` for a suspend or resume in the wrong state
+    (``DurableClient.SuspendAsync``/``ResumeAsync``); its HTTP API answers it with a 500."""
+
+    def __init__(self, operation: str, instance_id: str, status: str) -> None:
+        super().__init__(500, f"Cannot {operation} the orchestration instance {instance_id} because "
+                              f"instance is in the {status} state.")
+
+
+# DurableClient.IsOrchestrationSuspendable
+_SUSPENDABLE = frozenset({RUNNING, PENDING, CONTINUED_AS_NEW})
 
 
 def validate_instance_id(instance_id: str) -> None:
@@ -159,14 +172,16 @@ class DurableHost:
         record = await self._require(instance_id)
         if record.status in TERMINAL_STATUSES:
             raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
-        if record.status == SUSPENDED:
-            return
+        if record.status not in _SUSPENDABLE:
+            raise WrongStateError("suspend", instance_id, record.status)
         await self._send(record, p.execution_suspended(self.clock.now(), reason), "suspend")
 
     async def resume(self, instance_id: str, reason: str | None) -> None:
         record = await self._require(instance_id)
         if record.status in TERMINAL_STATUSES:
             raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
+        if record.status != SUSPENDED:
+            raise WrongStateError("resume", instance_id, record.status)
         await self._send(record, p.execution_resumed(self.clock.now(), reason), "resume")
 
     async def restart(self, instance_id: str, new_instance_id: bool = True) -> str:

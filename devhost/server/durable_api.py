@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from ..host import DurableHost, HostError, input_text_from_client_body
+from ..host import DurableHost, HostError, WrongStateError, input_text_from_client_body
 from ..protocol import parse_timestamp
 from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
 from .keys import AuthPolicy, unauthorized
@@ -106,6 +106,9 @@ class DurableApi:
     async def _safe(self, handler: Handler, request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
+        except WrongStateError as exc:  # HttpApiHandler's catch-all: 500 with the exception's details
+            return message(500, "Something went wrong while processing your request", ExceptionMessage=exc.message,
+                           ExceptionType="System.InvalidOperationException", StackTrace=None)
         except HostError as exc:
             if exc.status == 400:  # the extension's ArgumentException shape; the SDK reads ExceptionMessage
                 return message(400, "One or more of the arguments submitted is incorrect",
