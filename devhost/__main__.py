@@ -14,6 +14,7 @@ from .host import DurableHost, HostSettings
 from .scheduler import RuntimeOptions
 from .serve import serve
 from .server import AuthPolicy, HostKeys
+from .server.rpc import EXTENSION_DEFAULT_PORT
 from .stores import open_store
 from .timer_triggers import TimerTriggers
 
@@ -51,7 +52,8 @@ async def run(args: argparse.Namespace) -> int:
     host = DurableHost(index, store, RealClock(), settings=HostSettings(task_hub=config.task_hub),
                        options=options, on_invocation=_log_invocation)
     await host.start()
-    server = await serve(host, AuthPolicy(keys), bind=args.bind, port=args.port, route_prefix=config.route_prefix)
+    server = await serve(host, AuthPolicy(keys), bind=args.bind, port=args.port, route_prefix=config.route_prefix,
+                         rpc_port=EXTENSION_DEFAULT_PORT)
     timers = TimerTriggers(index.of_kind("timer"), host.clock, host.invoker)
     timers.start()
     _print_banner(index, server.base_url, config.route_prefix, keys, type(store).__name__, config.task_hub)

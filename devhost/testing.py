@@ -72,6 +72,11 @@ class DurableTestHost:
         return self.server.base_url
 
     @property
+    def rpc_base_url(self) -> str:
+        """The SDK client's RPC base URL (loopback listener, secret path), as the binding carries it."""
+        return self.server.rpc_base_url
+
+    @property
     def auth_headers(self) -> dict[str, str]:
         return {"x-functions-key": self.keys.function}
 

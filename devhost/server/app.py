@@ -18,21 +18,21 @@ log = logging.getLogger("devhost")
 HOST_KEY: web.AppKey[DurableHost] = web.AppKey("devhost", DurableHost)
 
 
-def build_web_app(host: DurableHost, auth: AuthPolicy, route_prefix: str = "api",
+def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_prefix: str = "api",
                   client_max_size: int = 100 * 1024 * 1024) -> web.Application:
+    """The public port: the app's routes and the keyed management webhooks. The SDK client's RPC
+    surface is not here but on its own loopback listener (``rpc.py``), at ``rpc_base_url``."""
     app = web.Application(client_max_size=client_max_size)
     app[HOST_KEY] = host
-    app.router.add_routes(DurableApi(host, auth).routes())
+    app.router.add_routes(DurableApi(host, auth).public_routes())
 
     routes = AppRoutes(host.index.of_kind("http"), route_prefix)
 
     async def invoke(info: FunctionInfo, req: func.HttpRequest, request: web.Request) -> func.HttpResponse:
         binding = None
         if info.client_param:
-            port = request.transport.get_extra_info("sockname")[1] if request.transport else request.url.port
-            binding = client_binding(
-                f"{request.scheme}://{request.host}", f"http://127.0.0.1:{port}/durabletask/",
-                host.settings.task_hub, host.settings.connection_name, auth.system_key, info.client_binding)
+            binding = client_binding(f"{request.scheme}://{request.host}", rpc_base_url, host.settings.task_hub,
+                                     host.settings.connection_name, auth.system_key, info.client_binding)
         t0 = time.perf_counter()
         try:
             response = await host.invoker.http(info, req, binding)
