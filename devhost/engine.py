@@ -74,9 +74,11 @@ def start_message(record: InstanceRecord, now: datetime, parent: ParentRef | Non
 
 
 class Engine:
-    def __init__(self, index: AppIndex, call_orchestrator: OrchestratorCall):
+    def __init__(self, index: AppIndex, call_orchestrator: OrchestratorCall,
+                 payload_policy: payloads.PayloadPolicy | None = None):
         self.index = index
         self.call_orchestrator = call_orchestrator
+        self.payloads = payload_policy or payloads.PayloadPolicy()
 
     # ------------------------------------------------------------------
     def run(
@@ -258,15 +260,15 @@ class Engine:
         result.replay_state = walked
         return result
 
-    @staticmethod
-    def _check_payloads(record: InstanceRecord, state: dict[str, Any], invocations: list[Invocation],
+    def _check_payloads(self, record: InstanceRecord, state: dict[str, Any], invocations: list[Invocation],
                         continue_input: str | None) -> None:
-        payloads.check("custom status", record.name, record.custom_status, payloads.CUSTOM_STATUS_LIMIT_BYTES)
+        check = self.payloads.check
+        check("custom status", record.name, record.custom_status, payloads.CUSTOM_STATUS_LIMIT_BYTES)
         if state.get("isDone") and state.get("output") is not None:
-            payloads.check("output", record.name, compact(state["output"]))
-        payloads.check("continue-as-new input", record.name, continue_input)
+            check("output", record.name, compact(state["output"]))
+        check("continue-as-new input", record.name, continue_input)
         for inv in invocations:
-            payloads.check(f"input of {inv.kind} call", inv.operation or inv.name, inv.input)
+            check(f"input of {inv.kind} call", inv.operation or inv.name, inv.input)
 
     def _fail(self, record: InstanceRecord, history_json: str, new_events: list[Event],
               consumed: list[str], now: datetime, message: str) -> EpisodeResult:

@@ -114,10 +114,9 @@ class DurableHost:
         self.runtime.route(start)
         return instance_id
 
-    @staticmethod
-    def _check_size(kind: str, name: str, text: str | None) -> None:
+    def _check_size(self, kind: str, name: str, text: str | None) -> None:
         try:
-            payloads.check(kind, name, text)
+            self.runtime.options.payloads.check(kind, name, text)
         except payloads.PayloadTooLarge as exc:
             raise HostError(413, str(exc)) from exc
 

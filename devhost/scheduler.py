@@ -27,6 +27,7 @@ from .engine import Engine, EpisodeResult, compact, message_id
 from .shim import ReplayState
 from .faults import FaultPlan, InjectedCrash
 from .invoke import ActivityOutcome, Invoker, activity_failure
+from .payloads import PayloadPolicy
 from .store.base import (
     TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
 )
@@ -49,6 +50,8 @@ class RuntimeOptions:
     # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
     # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
     fast_timestamps: bool | None = None
+    # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).
+    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)
 
 
 @dataclass
@@ -81,7 +84,7 @@ class Runtime:
         self.clock = clock
         self.invoker = invoker
         self.options = options or RuntimeOptions()
-        self.engine = Engine(index, self._call_orchestrator)
+        self.engine = Engine(index, self._call_orchestrator, self.options.payloads)
         self.stats = RuntimeStats()
         self._on_invocation = on_invocation
         self._ready: dict[str, None] = {}
@@ -455,7 +458,7 @@ class Runtime:
         self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
         if outcome.ok:
             try:
-                payloads.check("result", item.name, outcome.result)
+                self.options.payloads.check("result", item.name, outcome.result)
             except payloads.PayloadTooLarge as exc:
                 outcome = ActivityOutcome(ok=False, reason=f"Activity function '{item.name}' failed: {exc}")
         now = self.clock.now()

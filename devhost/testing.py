@@ -48,8 +48,9 @@ class DurableTestHost:
                                   options: RuntimeOptions | None = None, faults: FaultPlan | None = None,
                                   index: AppIndex | None = None) -> AsyncIterator["DurableTestHost"]:
         config = load_config(app_dir)
+        options = replace(options or RuntimeOptions(), payloads=config.payloads)  # host.json decides
         if faults is not None:
-            options = replace(options or RuntimeOptions(), faults=faults)
+            options = replace(options, faults=faults)
         index = index or load_app(config.app_dir)
         clock = VirtualClock(start=start_time)
         keys = HostKeys.generate()
