@@ -18,6 +18,7 @@ from typing import Any, Callable
 from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
+from .disabled import DisabledFunctions, invalid_function_message
 from .shim import Invocation, ReplayState, ShimError, flatten_actions, replay_incremental
 from .store.base import (
     COMPLETED, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINATED, EpisodeCommit,
@@ -75,10 +76,11 @@ def start_message(record: InstanceRecord, now: datetime, parent: ParentRef | Non
 
 class Engine:
     def __init__(self, index: AppIndex, call_orchestrator: OrchestratorCall,
-                 payload_policy: payloads.PayloadPolicy | None = None):
+                 payload_policy: payloads.PayloadPolicy | None = None, disabled: DisabledFunctions | None = None):
         self.index = index
         self.call_orchestrator = call_orchestrator
         self.payloads = payload_policy or payloads.PayloadPolicy()
+        self.disabled = disabled or DisabledFunctions()
 
     # ------------------------------------------------------------------
     def run(
@@ -193,9 +195,9 @@ class Engine:
                  replay_state: ReplayState | None) -> EpisodeResult:
         info = self.index.find("orchestrator", record.name)
         all_json = _extend_json(history_json, new_events)
-        if info is None:
+        if info is None or info in self.disabled:
             return self._fail(record, history_json, new_events, consumed, now,
-                              f"The function '{record.name}' doesn't exist, is disabled, or is not an orchestrator function.")
+                              invalid_function_message(self.index, "orchestrator", record.name))
         context = p.context_json(
             all_json, input_text=record.input, instance_id=record.instance_id,
             parent_instance_id=record.parent.instance_id if record.parent else None,

@@ -18,6 +18,7 @@ from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock, VirtualClock
+from .disabled import invalid_function_message
 from .engine import compact, message_id, start_message
 from .invoke import Invoker, reset_sdk_client_session
 from .scheduler import Runtime, RuntimeOptions
@@ -96,10 +97,8 @@ class DurableHost:
         """Start ``name``; ``input_text`` is the JSON text of the input token (spec 3.5)."""
         self._check_size("input", name, input_text)
         info = self.index.find("orchestrator", name)
-        if info is None:
-            known = ", ".join(self.index.names("orchestrator")) or "none"
-            raise HostError(400, f"The function '{name}' doesn't exist, is disabled, or is not an "
-                                 f"orchestrator function. Known orchestrator functions: {known}.")
+        if info is None:  # a disabled one is still known: it fails when it runs (devhost/disabled.py)
+            raise HostError(400, invalid_function_message(self.index, "orchestrator", name))
         instance_id = instance_id or uuid.uuid4().hex
         validate_instance_id(instance_id)
         now = self.clock.now()

@@ -22,6 +22,7 @@ from azure.functions._durable_functions import df_dumps
 from .app_index import AppIndex, load_app
 from .clock import VirtualClock
 from .config import load_config
+from .disabled import DisabledFunctions
 from .engine import compact
 from .faults import FaultPlan
 from .host import DurableHost, HostSettings
@@ -48,10 +49,12 @@ class DurableTestHost:
                                   options: RuntimeOptions | None = None, faults: FaultPlan | None = None,
                                   index: AppIndex | None = None) -> AsyncIterator["DurableTestHost"]:
         config = load_config(app_dir)
-        options = replace(options or RuntimeOptions(), payloads=config.payloads)  # host.json decides
+        index = index or load_app(config.app_dir)
+        # host.json and the app settings decide, as on Azure
+        options = replace(options or RuntimeOptions(), payloads=config.payloads,
+                          disabled=DisabledFunctions.from_settings(index.functions))
         if faults is not None:
             options = replace(options, faults=faults)
-        index = index or load_app(config.app_dir)
         clock = VirtualClock(start=start_time)
         keys = HostKeys.generate()
         host = DurableHost(index, store or MemoryStore(), clock, options=options,

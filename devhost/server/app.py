@@ -41,7 +41,8 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
         return response
 
     prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
-    app.router.add_route("*", prefix + "/{tail:.*}", make_app_handler(routes, auth, invoke))
+    app.router.add_route("*", prefix + "/{tail:.*}",
+                         make_app_handler(routes, auth, invoke, host.runtime.options.disabled))
 
     async def root(request: web.Request) -> web.Response:
         return web.json_response({"state": "Running"})
