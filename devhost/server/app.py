@@ -47,5 +47,12 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
     async def root(request: web.Request) -> web.Response:
         return web.json_response({"state": "Running"})
 
+    async def not_found(request: web.Request) -> web.Response:
+        # Anything else (the SDK's /durabletask RPC paths included) is not served on this port. A
+        # webhook path with another method lands here too: HttpApiHandler answers those 404 as well.
+        return web.json_response({"error": f"Nothing is served at '{request.path}' with {request.method}."},
+                                 status=404)
+
     app.router.add_get("/", root)
+    app.router.add_route("*", "/{tail:.*}", not_found)
     return app

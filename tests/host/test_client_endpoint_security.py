@@ -61,6 +61,7 @@ async def test_no_client_route_answers_on_the_public_port_with_or_without_a_key(
         for key in (None, "function", "system", "master"):
             async with env.request(method, path.format(id=instance_id), key=key) as response:
                 assert response.status == 404, (method, path, key, response.status)
+                assert "error" in await response.json()
     await _unharmed(env, instance_id)
 
 
