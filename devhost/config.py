@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .payloads import PayloadPolicy, policy_for
@@ -25,7 +25,7 @@ class HostConfig:
     route_prefix: str
     storage_connection: str | None
     host_json: dict
-    payloads: PayloadPolicy  # the emulated backend's payload limits
+    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)  # the emulated backend's payload limits
 
 
 def _resolve(value: str) -> str:
