@@ -19,7 +19,7 @@ from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .disabled import DisabledFunctions, invalid_function_message
-from .shim import Invocation, ReplayState, ShimError, flatten_actions, replay_incremental
+from .shim import Invocation, ReplayState, ShimError, UnknownFunctionError, flatten_actions, replay_incremental
 from .store.base import (
     COMPLETED, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINATED, EpisodeCommit,
     Event, InstanceRecord, Message, ParentRef, WorkItem,
@@ -227,7 +227,9 @@ class Engine:
                 previous=replay_state,
             )
         except (ShimError, ValueError) as exc:
-            result = self._fail(record, history_json, new_events, consumed, now, str(exc))
+            reason = invalid_function_message(self.index, exc.kind, exc.name) \
+                if isinstance(exc, UnknownFunctionError) else str(exc)
+            result = self._fail(record, history_json, new_events, consumed, now, reason)
             result.sdk_seconds, result.called_sdk = sdk_seconds, True
             return result
 
