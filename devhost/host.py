@@ -251,7 +251,7 @@ class DurableHost:
     async def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
         self._check_size("operation input", f"{name}.{operation}", input_text)
         if self.index.find("entity", name) is None:
-            raise HostError(400, f"The function '{name}' doesn't exist, is disabled, or is not an entity function.")
+            raise HostError(400, invalid_function_message(self.index, "entity", name))
         entity_id = p.entity_scheduler_id(name, key)
         now = self.clock.now()
         body = {"op": operation, "signal": True, "input": input_text, "id": str(uuid.uuid4()), "parent": None}
