@@ -5,8 +5,8 @@ The extension's ``LocalHttpListener`` serves ``http://127.0.0.1:17071/durabletas
 reachable on the public Functions port. The SDK only ever learns the address from the
 ``rpcBaseUrl`` of its ``durableClient`` binding and appends its paths to it, so the host puts a
 per-process random segment in that base URL: a page in a browser on this machine can neither find
-nor guess it. Requests that carry an ``Origin`` header (every cross-origin browser request does;
-the SDK's aiohttp client never sends one) are refused too.
+nor guess it. Requests that carry browser-only headers (``Origin``, ``Sec-Fetch-*``) are refused
+too.
 """
 from __future__ import annotations
 
@@ -22,13 +22,16 @@ from .keys import AuthPolicy
 
 RPC_ROOT = "/durabletask"
 EXTENSION_DEFAULT_PORT = 17071  # LocalHttpListener.DefaultPort
+# Browsers send Origin on cross-origin POSTs and Sec-Fetch-* on every request (a plain GET from
+# an <img> included); the SDK's aiohttp client sends neither.
+_BROWSER_HEADERS = frozenset({"Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode"})
 
 
 @web.middleware
 async def _local_callers_only(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not _is_loopback(request.remote):
         return message(403, "The durable RPC endpoint only accepts loopback connections.")
-    if "Origin" in request.headers:
+    if any(name in request.headers for name in _BROWSER_HEADERS):  # case-insensitive lookup
         return message(403, "The durable RPC endpoint does not accept browser requests.")
     return await handler(request)
 

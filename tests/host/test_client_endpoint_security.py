@@ -100,9 +100,13 @@ async def test_the_rpc_listener_refuses_browser_requests_and_unknown_paths(env):
             async with session.request(method, listener + path.format(id=instance_id), data="x") as r:
                 assert r.status == 404, (method, path, r.status)
         delete = f"{env.rpc_base_url}entities/Tally/victim?op=delete"
-        async with session.post(delete, headers=EVIL, data="x") as r:
+        async with session.post(delete, headers={"origin": "http://evil.example", "content-type": "text/plain"},
+                                data="x") as r:
             assert r.status == 403
             assert "browser" in (await r.json())["Message"]
+        async with session.get(f"{env.rpc_base_url}instances/{instance_id}",
+                               headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}) as r:
+            assert r.status == 403  # a GET from an <img> or <script> tag carries no Origin
         await _unharmed(env, instance_id)
         async with session.get(f"{env.rpc_base_url}instances/{instance_id}") as r:
             assert r.status == 202  # the SDK's own kind of request, no key needed on loopback
