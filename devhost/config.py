@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .payloads import PayloadPolicy, policy_for
 
 DEFAULT_TASK_HUB = "TestHubName"
 _SETTING = re.compile(r"%([^%]+)%")
@@ -23,6 +25,7 @@ class HostConfig:
     route_prefix: str
     storage_connection: str | None
     host_json: dict
+    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)  # the emulated backend's payload limits
 
 
 def _resolve(value: str) -> str:
@@ -49,4 +52,5 @@ def load_config(app_dir: str | Path = ".") -> HostConfig:
     http = (host_json.get("extensions") or {}).get("http") or {}
     route_prefix = str(http.get("routePrefix", "api"))
     return HostConfig(app_dir=app_path, task_hub=task_hub, route_prefix=route_prefix,
-                      storage_connection=os.environ.get("AzureWebJobsStorage"), host_json=host_json)
+                      storage_connection=os.environ.get("AzureWebJobsStorage"), host_json=host_json,
+                      payloads=policy_for(host_json))

@@ -27,6 +27,8 @@ from .engine import Engine, EpisodeResult, compact, message_id
 from .shim import ReplayState
 from .faults import FaultPlan, InjectedCrash
 from .invoke import ActivityOutcome, Invoker, activity_failure
+from .payloads import PayloadPolicy
+from .disabled import DisabledFunctions
 from .store.base import (
     TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
 )
@@ -49,6 +51,10 @@ class RuntimeOptions:
     # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
     # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
     fast_timestamps: bool | None = None
+    # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).
+    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)
+    # Functions disabled with AzureWebJobs.<name>.Disabled (devhost/disabled.py).
+    disabled: DisabledFunctions = field(default_factory=DisabledFunctions)
 
 
 @dataclass
@@ -81,7 +87,7 @@ class Runtime:
         self.clock = clock
         self.invoker = invoker
         self.options = options or RuntimeOptions()
-        self.engine = Engine(index, self._call_orchestrator)
+        self.engine = Engine(index, self._call_orchestrator, self.options.payloads, self.options.disabled)
         self.stats = RuntimeStats()
         self._on_invocation = on_invocation
         self._ready: dict[str, None] = {}
@@ -392,6 +398,8 @@ class Runtime:
     def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
         """Run ``item`` (after ``delay`` seconds). It counts as in flight from this moment, so the
         virtual clock cannot skip time between the episode that scheduled it and its start."""
+        if self.options.disabled.holds(self.index, "activity", item.name):
+            return  # the work item stays stored, unrun (devhost/disabled.py)
         self._inflight[item.instance_id] += 1
         if delay:
             asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._run_activity(item)))
@@ -455,7 +463,7 @@ class Runtime:
         self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
         if outcome.ok:
             try:
-                payloads.check("result", item.name, outcome.result)
+                self.options.payloads.check("result", item.name, outcome.result)
             except payloads.PayloadTooLarge as exc:
                 outcome = ActivityOutcome(ok=False, reason=f"Activity function '{item.name}' failed: {exc}")
         now = self.clock.now()
@@ -486,11 +494,13 @@ class Runtime:
 
     # ------------------------------------------------------------------ entities
     async def _run_entity(self, entity_id: str) -> None:
+        name, key = p.parse_entity_scheduler_id(entity_id)
+        if self.options.disabled.holds(self.index, "entity", name):
+            return  # its messages stay stored, unprocessed (devhost/disabled.py)
         messages = [m for m in await self.store.messages_for(entity_id) if m.kind == "entity"]
         if not messages:
             return
         messages.sort(key=lambda m: m.created)
-        name, key = p.parse_entity_scheduler_id(entity_id)
         now = self.clock.now()
         record = await self.store.get_entity(entity_id) or EntityRecord(
             entity_id=entity_id, name=name, key=key, exists=False, state=None, last_modified=now)

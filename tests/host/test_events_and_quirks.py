@@ -73,6 +73,9 @@ async def test_s4_4_unknown_activity_fails_the_orchestration(env):
     status = await env.wait(instance_id)
     assert status["runtimeStatus"] == "Failed"
     assert "The function 'does_not_exist' doesn't exist" in status["output"]
+    # DurableTaskExtension.GetInvalidActivityFunctionMessage lists the known activities
+    assert "Additional info: The following are the known activity functions: '" in status["output"]
+    assert "'hello'" in status["output"]
 
 
 async def test_s11_quirk9_call_activity_by_object_uses_the_python_name(env):
