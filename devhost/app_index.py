@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .worker_index import Indexer, WorkerIndexError, describe_refusals, index_app
+from .worker_index import Indexer, Refusal, WorkerIndexError, describe_refusals, index_app
 
 SUPPORTED_TRIGGERS = {
     "httpTrigger": "http",
@@ -25,7 +25,12 @@ SUPPORTED_TRIGGERS = {
 
 
 class AppLoadError(Exception):
-    """The app cannot be run by the local host (import failure, unsupported trigger, ...)."""
+    """The app cannot be run by the local host (import failure, refused by the worker, unsupported
+    trigger, ...). ``refusals`` holds the worker's refusals, one per function, when that is why."""
+
+    def __init__(self, message: str, refusals: list[Refusal] | None = None) -> None:
+        super().__init__(message)
+        self.refusals = refusals or []
 
 
 @dataclass
@@ -100,7 +105,7 @@ def load_app(app_dir: str | Path = ".", module_name: str = "function_app", index
     except WorkerIndexError as exc:
         raise AppLoadError(f"Indexing {app_path / module_name}.py failed as it would in the Python worker: {exc}") from exc
     if not verdict.loads:
-        raise AppLoadError(describe_refusals(verdict))
+        raise AppLoadError(describe_refusals(verdict), verdict.refusals)
     index = AppIndex(app_path, [_classify(f) for f in verdict.functions])
     _LOADED[(app_path, module_name)] = index
     return index

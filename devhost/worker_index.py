@@ -81,13 +81,8 @@ def _index_with_official_library(script: Path) -> WorkerVerdict:
 
 def _index_with_rules(module_name: str) -> WorkerVerdict:
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # the user's import error, reported with its cause
-        raise WorkerIndexError(f"importing {module_name} failed: {exc!r}") from exc
-    app = _find_app(module)
-    try:
-        functions = app.get_functions()
-    except Exception as exc:
+        functions = _find_app(importlib.import_module(module_name)).get_functions()
+    except Exception as exc:  # the user's import error or the SDK's, reported with its cause
         raise WorkerIndexError(f"{type(exc).__name__}: {exc}") from exc
     return _verdict(functions, "devhost.worker_rules (the 4.x worker's rules)",
                     worker_rules.check_indexed_function, worker_rules.FunctionLoadError)
@@ -99,10 +94,10 @@ def _find_app(module: Any) -> Any:
 
     apps = [value for value in vars(module).values() if isinstance(value, FunctionRegister)]
     if len(apps) > 1:
-        raise WorkerIndexError(f"More than one {type(apps[0]).__name__} or other top level function app "
-                               "instances are defined.")
+        raise ValueError(f"More than one {type(apps[0]).__name__} or other top level function app instances "
+                         "are defined.")
     if not apps:
-        raise WorkerIndexError(f"Could not find top level function app instances in {module.__name__}.py.")
+        raise ValueError(f"Could not find top level function app instances in {module.__name__}.py.")
     return apps[0]
 
 
