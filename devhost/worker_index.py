@@ -115,7 +115,7 @@ def _verdict(functions: list[Any], checked_by: str, check: Any, load_error: type
 
 
 def describe_refusals(verdict: WorkerVerdict) -> str:
-    lines = [f"The Azure Functions Python worker refuses {len(verdict.refusals)} function(s) of this app, and one "
-             f"refusal stops the whole app from loading on Azure (checked by {verdict.checked_by}):"]
+    lines = [(f"The Azure Functions Python worker refuses {len(verdict.refusals)} function(s) of this app, and one "
+              f"refusal stops the whole app from loading on Azure (checked by {verdict.checked_by}):")]
     lines += [f"  {refusal.message}" for refusal in verdict.refusals]
     return "\n".join(lines)

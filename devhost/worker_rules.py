@@ -28,7 +28,7 @@ DIRECTION_OUT = 1
 DIRECTION_INOUT = 2
 DATA_TYPE_UNDEFINED = 0
 
-_TYPING_GENERIC_ALIASES = (getattr(typing, "_GenericAlias"), getattr(typing, "_SpecialGenericAlias"))
+_TYPING_GENERIC_ALIASES = (typing._GenericAlias, typing._SpecialGenericAlias)  # type: ignore[attr-defined]
 
 
 class FunctionLoadError(RuntimeError):
@@ -109,7 +109,7 @@ def check_indexed_function(function: Any) -> None:
     params = dict(inspect.signature(fn).parameters)
     annotations = typing.get_type_hints(fn)
     bound: dict[str, Any] = {}
-    explicit_return = implicit_return = False
+    explicit_return = False
     return_binding_type: str | None = None
     for binding in function.get_bindings():
         _validate_binding_direction(binding, name)
@@ -118,9 +118,8 @@ def check_indexed_function(function: Any) -> None:
             explicit_return = True
             continue
         bound[binding.name] = binding
-        if has_implicit_output(binding.type):
-            implicit_return = True
-            return_binding_type = return_binding_type if explicit_return else binding.type
+        if has_implicit_output(binding.type) and not explicit_return:
+            return_binding_type = binding.type
     _check_context_param(params, bound, annotations, name)
     _validate_function_params(params, bound, annotations, name)
     if explicit_return and "return" in annotations:

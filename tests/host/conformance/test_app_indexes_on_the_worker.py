@@ -19,7 +19,8 @@ def test_every_function_of_the_app_indexes():
     args = [sys.executable, "-m", "devhost.worker_check", str(ROOT)]
     if official_library_available():
         args.append("--require-official")
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = re.search(r"^(\d+) of (\d+) functions index \(checked by (.+), Python", result.stdout, re.MULTILINE)
     assert summary, result.stdout

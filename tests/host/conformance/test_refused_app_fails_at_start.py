@@ -33,7 +33,8 @@ def refused_app(tmp_path: Path) -> Path:
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("AzureWebJobsStorage", None)
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
 
 
 def test_python_m_devhost_exits_at_start_naming_the_function_and_the_reason(refused_app: Path):
