@@ -148,7 +148,9 @@ def _classify(function: Any) -> FunctionInfo:
                 "(for example azure-storage-blob) inside the function instead."
             )
     params = inspect.signature(fn).parameters
-    info.wants_context = "context" in params and info.trigger_param != "context"
+    # The worker passes an azure.functions.Context only to a ``context`` parameter that no binding
+    # claims (functions.py Registry.is_context_required).
+    info.wants_context = "context" in params and all(b["name"] != "context" for b in bindings)
     if kind == "orchestrator":
         info.durable_name = trigger_binding.get("orchestration") or name
     elif kind == "activity":
