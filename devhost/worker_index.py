@@ -15,7 +15,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from . import worker_rules
 
@@ -101,7 +101,8 @@ def _find_app(module: Any) -> Any:
     return apps[0]
 
 
-def _verdict(functions: list[Any], checked_by: str, check: Any, load_error: type[Exception]) -> WorkerVerdict:
+def _verdict(functions: list[Any], checked_by: str, check: Callable[[Any], Any],
+             load_error: type[Exception]) -> WorkerVerdict:
     refusals = []
     for function in functions:
         name = function.get_function_name()
