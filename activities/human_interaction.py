@@ -2,8 +2,6 @@
 record blob under ``approvals/{instanceId}/`` in RESULTS_CONTAINER."""
 from __future__ import annotations
 
-from typing import Any
-
 from app_common import blueprints, names, settings, storage
 from app_common.payloads.human_interaction import ApprovalNotice, ApprovalResult, DecisionInput, EscalationInput
 from app_common.registration import activity
@@ -24,13 +22,13 @@ def _write(instance_id: str, kind: str, document: JsonDict) -> str:
 
 
 @activity(bp, names.REQUEST_APPROVAL)
-def request_approval(payload: dict[str, Any]) -> JsonDict:
+def request_approval(payload: dict) -> JsonDict:
     notice = ApprovalNotice.from_json(payload)
     return {"request_blob": _write(notice.instance_id, "request", notice.to_json())}
 
 
 @activity(bp, names.PROCESS_APPROVAL)
-def process_approval(payload: dict[str, Any]) -> JsonDict:
+def process_approval(payload: dict) -> JsonDict:
     decision = DecisionInput.from_json(payload)
     outcome = "approved" if decision.approved else "rejected"
     blob = _write(decision.instance_id, "decision", {**decision.to_json(), "outcome": outcome})
@@ -38,7 +36,7 @@ def process_approval(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.ESCALATE)
-def escalate(payload: dict[str, Any]) -> JsonDict:
+def escalate(payload: dict) -> JsonDict:
     escalation = EscalationInput.from_json(payload)
     blob = _write(escalation.instance_id, "escalation", escalation.to_json())
     note = f"no decision within {escalation.timeout_hours:g} hours"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import aiohttp
-from azure.functions._durable_functions import df_dumps
+from azure.durable_functions.models.utils.df_serialization import df_dumps  # what start_new uses
 
 from .app_index import AppIndex, load_app
 from .clock import VirtualClock

@@ -101,7 +101,8 @@ async def test_s11_quirk11_sync_client_function_and_other_context_names_are_refu
         "@app.orchestration_trigger(context_name='ctx')\n"
         "def orch(ctx):\n    yield ctx.call_activity('a', 1)\n"
     )
-    with pytest.raises(AppLoadError, match=re.escape("must be named 'context'")):
+    # The SDK's handle parameter is literally ``context``; the worker refuses any other binding name.
+    with pytest.raises(AppLoadError, match=re.escape('cannot load the orch function: the "context" parameter')):
         load_app(tmp_path)
 
 
