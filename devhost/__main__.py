@@ -47,7 +47,11 @@ async def run(args: argparse.Namespace) -> int:
         if generated:
             log.info("Generated a master key (kept in .devhost/keys.json; set DEVHOST_MASTER_KEY to choose one).")
     store = open_store(args.store, config)
-    options = RuntimeOptions(fast_timestamps=False) if args.no_fast_timestamps else None
+    options = RuntimeOptions()
+    if args.no_fast_timestamps:
+        options.fast_timestamps = False
+    if config.max_concurrent_activities:
+        options.max_concurrent_activities = config.max_concurrent_activities
     host = DurableHost(index, store, RealClock(), settings=HostSettings(task_hub=config.task_hub),
                        options=options, on_invocation=_log_invocation)
     await host.start()
