@@ -30,6 +30,7 @@ class HostProcess:
     markers: Path
     log_path: Path
     port: int = 0
+    app: Path = APP
     settings: dict[str, str] = field(default_factory=dict)  # extra/overriding environment
     process: subprocess.Popen | None = field(default=None, repr=False)
 
@@ -45,7 +46,7 @@ class HostProcess:
         env.update(self.settings)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "devhost", "--app-dir", str(APP), "--port", str(self.port), "--store", "azure"],
+            [sys.executable, "-m", "devhost", "--app-dir", str(self.app), "--port", str(self.port), "--store", "azure"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as session:
