@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import logging
 import sys
 import time
@@ -60,7 +61,7 @@ async def main(argv: list[str] | None = None) -> int:
 
     import azurite as azurite_tool
 
-    with azurite_tool.external_or_temporary() as connection:
+    with azurite_tool.external_or_temporary(os.environ.get(azurite_tool.EXTERNAL_STORAGE_ENV)) as connection:
         memory_rate, memory_p50 = await run(MemoryStore(), args.count, args.concurrency)
         hub = "bench" + uuid.uuid4().hex[:8]
         azure = AzureStore(connection, hub)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -122,7 +123,7 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="devhost-two-hosts-"))
     try:
-        with azurite_tool.external_or_temporary() as connection:
+        with azurite_tool.external_or_temporary(os.environ.get(azurite_tool.EXTERNAL_STORAGE_ENV)) as connection:
             return await measure(connection, args, folder)
     finally:
         if not args.keep:

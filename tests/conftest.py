@@ -19,7 +19,7 @@ import azurite as azurite_tool  # noqa: E402
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[str]:
     """Connection string of a real Azurite; also exported as ``AzureWebJobsStorage``."""
-    with azurite_tool.external_or_temporary() as connection:
+    with azurite_tool.external_or_temporary(os.environ.get(azurite_tool.EXTERNAL_STORAGE_ENV)) as connection:
         previous = os.environ.get("AzureWebJobsStorage")
         os.environ["AzureWebJobsStorage"] = connection
         try:

@@ -119,10 +119,9 @@ EXTERNAL_STORAGE_ENV = "DEVHOST_TEST_STORAGE"
 
 
 @contextlib.contextmanager
-def external_or_temporary() -> Iterator[str]:
-    """The connection string in ``DEVHOST_TEST_STORAGE``, or that of a throw-away Azurite
-    started here and stopped on exit (tests, benchmarks)."""
-    external = os.environ.get(EXTERNAL_STORAGE_ENV)
+def external_or_temporary(external: str | None) -> Iterator[str]:
+    """``external`` (the value of ``EXTERNAL_STORAGE_ENV``, read by the caller) if set, else the
+    connection string of a throw-away Azurite started here and stopped on exit."""
     if external:
         yield external
         return
