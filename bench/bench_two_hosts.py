@@ -1,7 +1,7 @@
 """Activity executions of one fan-out shared by two host processes on one task hub.
 
     python bench/bench_two_hosts.py [--app recovery|main] [--items 1000] [--hosts 2]
-                                    [--lease-seconds 15] [--poll-seconds 0.5] [--keep DIR]
+                                    [--lease-seconds 15] [--poll-seconds 0.5] [--slots N] [--keep DIR]
 
 Starts real ``python -m devhost`` processes on one fresh Azurite task hub, starts one fan-out
 on the first and counts the activity executions of every process. Nothing fails on purpose, so
@@ -76,6 +76,8 @@ async def measure(connection: str, args: argparse.Namespace, folder: Path) -> in
     hub = "two" + uuid.uuid4().hex[:10]
     settings = {"DEVHOST_LEASE_SECONDS": args.lease_seconds, "DEVHOST_POLL_SECONDS": args.poll_seconds,
                 "TASK_HUB_NAME": hub}
+    if args.slots:
+        settings["AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions"] = str(args.slots)
     (folder / "markers").mkdir(parents=True)
     procs = [HostProcess(connection, hub, folder / "markers", folder / f"host{i}.log", settings=settings,
                          app=ROOT if args.app == "main" else HostProcess.app) for i in range(args.hosts)]
@@ -98,7 +100,7 @@ async def measure(connection: str, args: argparse.Namespace, folder: Path) -> in
     per_host = Counter(pids.get(pid, -1) for _, pid in runs)
     duplicates = len(runs) - args.items
     print(f"fan-out of {args.items} activities ({args.app} app) on {args.hosts} host processes sharing one "
-          f"task hub (lease {args.lease_seconds} s, poll {args.poll_seconds} s)")
+          f"task hub (lease {args.lease_seconds} s, poll {args.poll_seconds} s, slots {args.slots or 'default'})")
     print(f"  output      : {'correct' if correct else 'WRONG'}")
     print(f"  executions  : {len(runs)}")
     if args.app == "recovery":
@@ -118,6 +120,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=2)
     parser.add_argument("--lease-seconds", default="15", help="DEVHOST_LEASE_SECONDS of the hosts")
     parser.add_argument("--poll-seconds", default="0.5", help="DEVHOST_POLL_SECONDS of the hosts")
+    parser.add_argument("--slots", type=int, help="maxConcurrentActivityFunctions of each host (default: the host's)")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--keep", metavar="DIR", help="write the host logs (and markers) to DIR and keep them")
     args = parser.parse_args(argv)
