@@ -879,9 +879,9 @@ class AzureStore(Store):
                 task.cancel()
 
     def _due_renewals(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
-        """Leases older than a sixth of the lease time (most episodes and activities finish
-        before they need a renewal); each is renewed before a third of its time has passed."""
-        due = time.time() + self.lease_seconds * 5 / 6
+        """Leases (or renewals) older than a third of the lease time: most episodes and
+        activities finish before they need one; each is renewed before half its time has passed."""
+        due = time.time() + self.lease_seconds * 2 / 3
         renewals: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             (f"target:{target}", functools.partial(self._renew_target, target, etag))
             for target, etag in self._held_targets.items() if self._target_until.get(target, 0.0) < due]

@@ -2,8 +2,9 @@
 
 Each host has few worker slots (``maxConcurrentActivityFunctions``, through the platform's
 ``AzureFunctionsJobHost__`` app-setting override) and every activity takes a while, so most
-work items wait for a slot for longer than the 2 s lease: a lease taken before a slot is free
-would expire while the item waits and the other process would run it as well.
+work items wait for a slot for longer than the 2 s lease (``hostproc``): a lease taken before a
+slot is free would expire while the item waits and the other process would run it as well.
+A few activities run longer than the lease: only renewals keep the other process off them.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ FANOUT = 240
 SLOTS = 8
 PAUSE = 0.05  # seconds per activity: 240 items over 2 x 8 slots take ~1 s of activity time at least
 EXPECTED = {"count": FANOUT, "sum": sum(i * i for i in range(FANOUT))}
+LONG = {"n": 4, "pause": 3.5, "tag": "long-"}  # 3.5 s each: held only by renewals
 SETTINGS = {"AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions": str(SLOTS)}
 
 
@@ -38,13 +40,16 @@ async def assert_each_task_completed_once(store: AzureStore, instance_id: str) -
 async def test_two_hosts_share_a_fanout_and_run_each_activity_once(hub_store: AzureStore, hosts, markers):
     first, second = two_hosts(hosts)
     await asyncio.gather(first.start(), second.start())
+    long_id = await second.start_orchestration("fanout", LONG)  # while the first process idles
+    status = await second.wait_for(long_id, timeout=30)
+    assert (status["runtimeStatus"], status["output"]) == ("Completed", {"count": 4, "sum": 14}), status
     instance_id = await first.start_orchestration("fanout", {"n": FANOUT, "pause": PAUSE})
     status = await first.wait_for(instance_id, timeout=90)
     assert (status["runtimeStatus"], status["output"]) == ("Completed", EXPECTED), status
 
     runs = executions(markers, "work")
     per_item = Counter(key for key, _ in runs)
-    assert sorted(per_item) == sorted(str(i) for i in range(FANOUT))
+    assert sorted(per_item) == sorted([str(i) for i in range(FANOUT)] + [f"long-{i}" for i in range(4)])
     duplicated = {key: count for key, count in per_item.items() if count > 1}
     assert not duplicated, f"{len(duplicated)} activities ran more than once: {duplicated}"
     per_host = Counter(pid for _, pid in runs)

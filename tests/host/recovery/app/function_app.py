@@ -59,7 +59,7 @@ def approval(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def fanout(context: df.DurableOrchestrationContext):
     spec = context.get_input()
-    job = {"delay": spec.get("delay", 0), "pause": spec.get("pause", 0)}
+    job = {"delay": spec.get("delay", 0), "pause": spec.get("pause", 0), "tag": spec.get("tag", "")}
     tasks = [context.call_activity("work", {"i": i, **job}) for i in range(spec["n"])]
     results = yield context.task_all(tasks)
     return {"count": len(results), "sum": sum(results)}
@@ -85,7 +85,7 @@ async def work(job: dict) -> int:
     i = job["i"]
     # staggered (delay), so a crash lands half-way; or each as long (pause)
     await asyncio.sleep(job.get("delay", 0) * i + job.get("pause", 0))
-    _mark("work", str(i))
+    _mark("work", f"{job.get('tag', '')}{i}")
     return i * i
 
 
