@@ -52,6 +52,8 @@ async def run(args: argparse.Namespace) -> int:
     disabled = DisabledFunctions.from_settings(index.functions)
     options = RuntimeOptions(fast_timestamps=False if args.no_fast_timestamps else None, payloads=config.payloads,
                              disabled=disabled)
+    if config.max_concurrent_activities:
+        options.max_concurrent_activities = config.max_concurrent_activities
     host = DurableHost(index, store, RealClock(), settings=HostSettings(task_hub=config.task_hub),
                        options=options, on_invocation=_log_invocation)
     await host.start()

@@ -95,6 +95,7 @@ class Runtime:
         self._timers: list[tuple[datetime, str, str]] = []
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
+        self._work_queued: set[str] = set()  # ids of work items with a task in this process
         self._last_completion: dict[str, float] = {}
         # Per target: (last completion, deadline) when the batch window first looked expired.
         self._quiet_seen: dict[str, tuple[float, float]] = {}
@@ -396,10 +397,14 @@ class Runtime:
 
     # ------------------------------------------------------------------ activities
     def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
-        """Run ``item`` (after ``delay`` seconds). It counts as in flight from this moment, so the
-        virtual clock cannot skip time between the episode that scheduled it and its start."""
+        """Run ``item`` (after ``delay`` seconds) unless this process already has it queued or
+        running. It counts as in flight from this moment, so the virtual clock cannot skip time
+        between the episode that scheduled it and its start."""
         if self.options.disabled.holds(self.index, "activity", item.name):
             return  # the work item stays stored, unrun (devhost/disabled.py)
+        if item.id in self._work_queued:  # the poller sees items this process is about to run
+            return
+        self._work_queued.add(item.id)
         self._inflight[item.instance_id] += 1
         if delay:
             asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._run_activity(item)))
@@ -413,15 +418,19 @@ class Runtime:
 
     async def _run_activity(self, item: WorkItem) -> None:
         assert self._activity_slots is not None
+        crashed = False
         try:
-            if not await self.store.claim_work(item):  # shared stores: leased by another runner
-                return
+            # The lease is taken only once a worker slot is free, as DTFx dequeues a work-item
+            # message only then: a lease taken earlier would expire while the item waits here,
+            # and another process would run it too. A failed claim also covers an item that
+            # was completed (row deleted) since it was queued.
             async with self._activity_slots:
+                if not await self.store.claim_work(item):  # shared stores: leased by another runner
+                    return
                 try:
                     result = await self._execute_activity(item)
                 except InjectedCrash:
-                    # The worker died mid-activity: no result; the item runs again later.
-                    self.start_activity(item, self.options.crash_retry_delay)
+                    crashed = True  # the worker died mid-activity: no result; the item runs again later
                     return
                 await self.store.complete_work(item, result)
                 self.stats.activities += 1
@@ -432,6 +441,9 @@ class Runtime:
                     await self.store.send_messages([duplicate])
                     self.route(duplicate)
         finally:
+            self._work_queued.discard(item.id)
+            if crashed:
+                self.start_activity(item, self.options.crash_retry_delay)
             self._done_in_flight(item.instance_id)
         self._last_completion[item.instance_id] = time.monotonic()
         self.route(result)
