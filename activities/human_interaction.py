@@ -2,8 +2,6 @@
 record blob under ``approvals/{instanceId}/`` in RESULTS_CONTAINER."""
 from __future__ import annotations
 
-from typing import Any
-
 from app_common import approval_claims, blueprints, names, settings, storage
 from app_common.payloads.human_interaction import (
     ApprovalNotice,
@@ -34,13 +32,13 @@ def _settle(instance_id: str, applied: DecisionClaim) -> DecisionClaim | None:
 
 
 @activity(bp, names.REQUEST_APPROVAL)
-def request_approval(payload: dict[str, Any]) -> JsonDict:
+def request_approval(payload: dict) -> JsonDict:
     notice = ApprovalNotice.from_json(payload)
     return {"request_blob": _write(notice.instance_id, "request", notice.to_json())}
 
 
 @activity(bp, names.PROCESS_APPROVAL)
-def process_approval(payload: dict[str, Any]) -> JsonDict:
+def process_approval(payload: dict) -> JsonDict:
     decision = DecisionInput.from_json(payload)
     outcome = "approved" if decision.approved else "rejected"
     superseded = _settle(decision.instance_id, DecisionClaim(outcome, decision.approver))
@@ -51,7 +49,7 @@ def process_approval(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.ESCALATE)
-def escalate(payload: dict[str, Any]) -> JsonDict:
+def escalate(payload: dict) -> JsonDict:
     escalation = EscalationInput.from_json(payload)
     superseded = _settle(escalation.instance_id, DecisionClaim("escalated"))
     blob = _write(escalation.instance_id, "escalation", {**escalation.to_json(),

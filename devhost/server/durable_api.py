@@ -1,22 +1,21 @@
 """The extension's HTTP API: public webhooks (``/runtime/webhooks/durabletask``, system key)
-and the local RPC endpoint the SDK's client calls (``/durabletask``, loopback only).
+and the local RPC endpoint the SDK's client calls (served by ``rpc.py`` on its own listener).
 
 One handler set serves both, as ``HttpApiHandler`` does in the extension (spec 8.2, 9).
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from ..host import MAX_INSTANCE_ID_LENGTH, DurableHost, HostError, input_text_from_client_body
+from ..host import MAX_INSTANCE_ID_LENGTH, DurableHost, HostError, WrongStateError, input_text_from_client_body
 from ..protocol import parse_timestamp
 from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
 from .keys import AuthPolicy, unauthorized
-from .urls import RPC_PATH, WEBHOOK_PATH, management_urls
+from .urls import WEBHOOK_PATH, management_urls
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _RUNTIME_STATUSES = {"Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
@@ -61,8 +60,8 @@ class DurableApi:
         self.auth = auth
 
     # ----------------------------------------------------------------- wiring
-    def routes(self) -> list[web.RouteDef]:
-        table: list[tuple[str, str, Handler]] = [
+    def _table(self) -> list[tuple[str, str, Handler]]:
+        return [
             ("POST", "/orchestrators/{functionName}", self.start),
             ("POST", "/orchestrators/{functionName}/{instanceId}", self.start),
             ("GET", "/instances", self.list_instances),
@@ -82,30 +81,33 @@ class DurableApi:
             ("POST", "/entities/{entityName}/{entityKey}", self.signal_entity),
             ("DELETE", "/entities/{entityName}/{entityKey}", self.delete_entity),
         ]
-        defs: list[web.RouteDef] = []
-        for prefix, guard in ((WEBHOOK_PATH, self._public), (RPC_PATH, self._rpc)):
-            for method, path, handler in table:
-                defs.append(web.route(method, prefix + path, guard(handler)))
-        return defs
 
-    def _public(self, handler: Handler) -> Handler:
+    def public_routes(self) -> list[web.RouteDef]:
+        """The management webhooks on the public port: system or master key."""
+        return [web.route(method, WEBHOOK_PATH + path, self._keyed(handler)) for method, path, handler in self._table()]
+
+    def rpc_routes(self, prefix: str) -> list[web.RouteDef]:
+        """The same handlers for the SDK's client, mounted on the local RPC listener (``rpc.py``)."""
+        return [web.route(method, prefix + path, self._unkeyed(handler)) for method, path, handler in self._table()]
+
+    def _keyed(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
             if not self.auth.allows(request, "system"):
                 return unauthorized()
             return await self._safe(handler, request)
         return guarded
 
-    def _rpc(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            # The extension's RPC listener binds to loopback only; keep it that way.
-            if not _is_loopback(request.remote):
-                return message(403, "The durable RPC endpoint only accepts loopback connections.")
+    def _unkeyed(self, handler: Handler) -> Handler:
+        async def safe(request: web.Request) -> web.StreamResponse:
             return await self._safe(handler, request)
-        return guarded
+        return safe
 
     async def _safe(self, handler: Handler, request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
+        except WrongStateError as exc:  # HttpApiHandler's catch-all: 500 with the exception's details
+            return message(500, "Something went wrong while processing your request", ExceptionMessage=exc.message,
+                           ExceptionType="System.InvalidOperationException", StackTrace=None)
         except HostError as exc:
             if exc.status == 400:  # the extension's ArgumentException shape; the SDK reads ExceptionMessage
                 return message(400, "One or more of the arguments submitted is incorrect",
@@ -278,15 +280,6 @@ def _entity_key(request: web.Request) -> str:
     if len(request.match_info["entityName"]) + len(key) + 2 > MAX_INSTANCE_ID_LENGTH:
         raise HostError(400, f"Entity IDs ('@name@key') must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
     return key
-
-
-def _is_loopback(remote: str | None) -> bool:
-    if not remote:
-        return False
-    try:
-        return ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        return False
 
 
 __all__ = ["DurableApi"]
