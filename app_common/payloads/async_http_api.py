@@ -19,6 +19,7 @@ from ..validation import (
 )
 
 MAX_ITEMS = 10_000
+MAX_ABS_ITEM = 1e300  # the total of MAX_ITEMS items stays a finite number
 MAX_DURATION_SECONDS = 86_400
 JOB_STATUSES = ("Running", "Completed", "Failed")
 
@@ -39,7 +40,7 @@ class JobInput:
         data = as_object(data, "job", ("job", "items", "duration_seconds", "simulate_failure"))
         return cls(
             job=get_str(data, "job", max_length=100),
-            items=tuple(check_number(x, f"items[{i}]")
+            items=tuple(check_number(x, f"items[{i}]", -MAX_ABS_ITEM, MAX_ABS_ITEM)
                         for i, x in enumerate(get_list(data, "items", max_items=MAX_ITEMS))),
             duration_seconds=get_int(data, "duration_seconds", 0, minimum=0, maximum=MAX_DURATION_SECONDS),
             simulate_failure=get_bool(data, "simulate_failure", False),

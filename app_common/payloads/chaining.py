@@ -21,6 +21,7 @@ from ..validation import (
 
 SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")
 MAX_LINES = 50
+MAX_UNIT_PRICE = 1_000_000_000  # keeps the pricing in Decimal cents exact (quantize fails on huge values)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class OrderLine:
         return cls(
             sku=check_str(data.get("sku"), f"{what}.sku", SKU, 32),
             quantity=check_int(data.get("quantity"), f"{what}.quantity", minimum=1),
-            unit_price=check_number(data.get("unit_price"), f"{what}.unit_price", minimum=0),
+            unit_price=check_number(data.get("unit_price"), f"{what}.unit_price", minimum=0,
+                                    maximum=MAX_UNIT_PRICE),
         )
 
     def to_json(self) -> JsonDict:

@@ -4,15 +4,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..validation import SAFE_ID, JsonDict, as_object, check_int, get_int, get_list, get_str
+from ..validation import SAFE_ID, JsonDict, ValidationError, as_object, check_int, get_int, get_list, get_str
 
-# Keeps every value exact in JavaScript clients too.
+# Keeps every value exact in JavaScript clients (and in any JSON reader that uses doubles).
 MAX_ABS_AMOUNT = 2**53 - 1
 MAX_INCREMENTS = 100
 
 
+class CounterStateError(ValueError):
+    """The stored state is not a safe integer (written by an older version, or unreadable)."""
+
+
+class CounterRangeError(ValueError):
+    """An ``add`` that would leave the safe integer range: refused, the value stays as it was."""
+
+
 def check_amount(value: Any, what: str = "amount") -> int:
     return check_int(value, what, minimum=-MAX_ABS_AMOUNT, maximum=MAX_ABS_AMOUNT)
+
+
+def stored_value(state: Any) -> int:
+    """The counter's value from its stored state; CounterStateError if it is not a safe integer."""
+    try:
+        return check_amount(state, "stored value")
+    except ValidationError as exc:
+        raise CounterStateError(f"the counter's {exc}: reset or delete it") from None
+
+
+def unreadable_state() -> CounterStateError:
+    return CounterStateError("the counter's stored state is not valid JSON: reset or delete it")
+
+
+def added(value: int, amount: int) -> int:
+    """``value + amount`` if it stays within ±(2^53-1), else CounterRangeError."""
+    total = value + amount
+    if abs(total) > MAX_ABS_AMOUNT:
+        raise CounterRangeError(f"adding {amount} to {value} would leave the safe integer range "
+                                f"(±{MAX_ABS_AMOUNT}); the counter was not changed")
+    return total
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,16 @@ INSTANCE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
 MAX_TIMEOUT_HOURS = 24 * 365
 MAX_REQUEST_BYTES = 8 * 1024  # it travels in every replay and in custom status-sized payloads
 OUTCOMES = ("approved", "rejected", "escalated")
+MAX_NOTE_LENGTH = 500
 # Custom status "state": waiting until decided (approved/rejected) or timed out (escalated).
 WAITING = "waiting"
+
+
+def _outcome(data: JsonDict) -> str:
+    outcome = get_str(data, "outcome")
+    if outcome not in OUTCOMES:
+        raise ValidationError(f"'outcome' must be one of {', '.join(OUTCOMES)}")
+    return outcome
 
 
 def _request_object(data: JsonDict) -> JsonDict:
@@ -97,6 +105,43 @@ class ApprovalDecision:
 
 
 @dataclass(frozen=True)
+class DecisionClaim:
+    """What counts for an approval: the first decision, or the timeout (``escalated``). Stored
+    create-if-absent as ``approvals/{id}/claim.json``, so exactly one claim exists per instance."""
+
+    outcome: str
+    approver: str | None = None
+
+    @classmethod
+    def of(cls, decision: ApprovalDecision) -> DecisionClaim:
+        return cls("approved" if decision.approved else "rejected", decision.approver)
+
+    @classmethod
+    def from_json(cls, data: Any) -> DecisionClaim:
+        data = as_object(data, "decision claim", ("outcome", "approver"))
+        return cls(outcome=_outcome(data), approver=get_str(data, "approver", None, max_length=200))
+
+    def to_json(self) -> JsonDict:
+        return {"outcome": self.outcome, "approver": self.approver}
+
+    def decision(self) -> ApprovalDecision | None:
+        return None if self.outcome == "escalated" else ApprovalDecision(self.outcome == "approved", self.approver)
+
+    def describe(self) -> str:
+        if self.outcome == "escalated":
+            return "the approval timed out"
+        return f"{self.outcome} by {self.approver}" if self.approver else self.outcome
+
+
+def with_superseded(note: str | None, superseded: DecisionClaim | None) -> str | None:
+    """``note`` plus, if a decision that got a 2xx was not the one applied, what it was."""
+    if superseded is None:
+        return note
+    text = f"superseded: a decision ({superseded.describe()}) accepted at the same moment did not count"
+    return (f"{note}; {text}" if note else text)[:MAX_NOTE_LENGTH]
+
+
+@dataclass(frozen=True)
 class ApprovalNotice:
     """Input of ``RequestApproval``."""
 
@@ -129,7 +174,7 @@ class DecisionInput:
         data = as_object(data, "decision input", ("instance_id", "request", "approved", "approver", "note"))
         return cls(instance_id=get_str(data, "instance_id", pattern=INSTANCE_ID), request=_request_object(data),
                    approved=get_bool(data, "approved"), approver=get_str(data, "approver", None, max_length=200),
-                   note=get_str(data, "note", None, max_length=500))
+                   note=get_str(data, "note", None, max_length=MAX_NOTE_LENGTH))
 
     def to_json(self) -> JsonDict:
         return {"instance_id": self.instance_id, "request": self.request, "approved": self.approved,
@@ -167,13 +212,10 @@ class ApprovalResult:
     @classmethod
     def from_json(cls, data: Any) -> ApprovalResult:
         data = as_object(data, "approval result", ("instance_id", "outcome", "approver", "record_blob", "note"))
-        outcome = get_str(data, "outcome")
-        if outcome not in OUTCOMES:
-            raise ValidationError(f"'outcome' must be one of {', '.join(OUTCOMES)}")
-        return cls(instance_id=get_str(data, "instance_id", pattern=INSTANCE_ID), outcome=outcome,
+        return cls(instance_id=get_str(data, "instance_id", pattern=INSTANCE_ID), outcome=_outcome(data),
                    approver=get_str(data, "approver", None, max_length=200),
                    record_blob=get_str(data, "record_blob", max_length=1024),
-                   note=get_str(data, "note", None, max_length=500))
+                   note=get_str(data, "note", None, max_length=MAX_NOTE_LENGTH))
 
     def to_json(self) -> JsonDict:
         return {"instance_id": self.instance_id, "outcome": self.outcome, "approver": self.approver,

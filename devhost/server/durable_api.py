@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from ..host import DurableHost, HostError, WrongStateError, input_text_from_client_body
+from ..host import MAX_INSTANCE_ID_LENGTH, DurableHost, HostError, WrongStateError, input_text_from_client_body
 from ..protocol import parse_timestamp
 from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
 from .keys import AuthPolicy, unauthorized
@@ -113,7 +113,7 @@ class DurableApi:
                 return message(400, "One or more of the arguments submitted is incorrect",
                                ExceptionMessage=exc.message, ExceptionType="System.ArgumentException")
             return message(exc.status, exc.message)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, _InvalidJson):
             return message(400, "Invalid JSON content.")
 
     def _origin(self, request: web.Request) -> str:
@@ -128,7 +128,7 @@ class DurableApi:
     # ----------------------------------------------------------------- orchestrations
     async def start(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        input_text = input_text_from_client_body(body)
+        input_text = _input_text(body)
         instance_id = await self.host.start_new(request.match_info["functionName"],
                                                 request.match_info.get("instanceId"), input_text)
         return await self._respond_started(request, instance_id)
@@ -174,7 +174,12 @@ class DurableApi:
             statuses=_statuses(request), prefix=request.query.get("instanceIdPrefix"),
             top=int(top) if top else 100, continuation=request.headers.get("x-ms-continuation-token") or None,
         )
-        rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+        try:
+            rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+        except (ValueError, KeyError, TypeError) as exc:  # a token the store cannot decode
+            if query.continuation is None:
+                raise
+            raise HostError(400, "Invalid continuation token.") from exc
         return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
 
     async def purge_one(self, request: web.Request) -> web.StreamResponse:
@@ -202,7 +207,7 @@ class DurableApi:
         if request.content_type != "application/json":
             return message(400, "Only application/json request content is supported")
         body = await request.read()
-        data_text = input_text_from_client_body(body)
+        data_text = _input_text(body)
         await self.host.raise_event(instance_id, request.match_info["eventName"], data_text)
         return web.Response(status=202)
 
@@ -245,7 +250,7 @@ class DurableApi:
         if not body:
             input_text = None
         elif request.content_type == "application/json":
-            input_text = input_text_from_client_body(body)
+            input_text = _input_text(body)
         else:
             input_text = body.decode("utf-8", errors="replace")
         await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), operation, input_text)
@@ -256,9 +261,25 @@ class DurableApi:
         return web.Response(status=202)
 
 
+class _InvalidJson(Exception):
+    """A body the extension's JSON reader refuses (HttpApiHandler: JsonReaderException -> 400)."""
+
+
+def _input_text(body: bytes) -> str | None:
+    try:
+        return input_text_from_client_body(body)
+    except (ValueError, RecursionError) as exc:  # not UTF-8, the int-str digit limit, deep nesting
+        raise _InvalidJson() from exc
+
+
 def _entity_key(request: web.Request) -> str:
     key = request.match_info["entityKey"]
-    return "" if key == "$" else key
+    key = "" if key == "$" else key
+    # An entity's instance id is "@name@key": held to the extension's instance id limit
+    # (DurableClient.MaxInstanceIdLength) so it also fits a storage partition key (1 KiB).
+    if len(request.match_info["entityName"]) + len(key) + 2 > MAX_INSTANCE_ID_LENGTH:
+        raise HostError(400, f"Entity IDs ('@name@key') must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
+    return key
 
 
 __all__ = ["DurableApi"]
