@@ -127,10 +127,11 @@ def make_app_handler(routes: AppRoutes, auth: AuthPolicy,
         body = await request.read()
         try:
             response = await invoke(route.info, to_func_request(request, body, params), request)
-        except Exception as exc:
-            log.exception("Function '%s' failed", route.info.name)
-            return web.json_response({"error": f"Exception while executing function: Functions.{route.info.name}"
-                                      f" -> {type(exc).__name__}: {exc}"}, status=500)
+        except Exception:
+            # As the Functions host: the exception goes to the log, the caller gets a bare 500
+            # (Azure/azure-functions-host Middleware/ExceptionMiddleware.cs sets the status only).
+            log.exception("Exception while executing function: Functions.%s", route.info.name)
+            return web.Response(status=500)
         return to_aiohttp_response(response)
 
     return handle
