@@ -22,7 +22,8 @@ def _small(request: JsonDict) -> JsonDict:
     return request
 
 
-Request = Annotated[JsonObject, AfterValidator(_small)]
+Request = Annotated[JsonObject, AfterValidator(_small),
+                    Field(description=f"any JSON object, at most {MAX_REQUEST_BYTES} bytes serialized")]
 TimeoutHours = number(gt=0, le=MAX_TIMEOUT_HOURS)
 Hours = number(gt=0)
 InstanceId = Annotated[Str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,256}$")]
