@@ -22,6 +22,7 @@ from ..validation import JsonDict, ValidationError, type_name
 # python-re: the patterns are the ones the hand-written checks used (one has a look-ahead).
 CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, regex_engine="python-re")
 MAX_REPORTED_ERRORS = 5
+MAX_MESSAGE = 360  # a message also ends up in notes and outputs with their own length limits
 _MAX_NAME = 64  # field names from the input (unknown fields) are cut to this in messages
 
 
@@ -32,7 +33,6 @@ def _keep_int(value: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any
 
 Str = Annotated[str, Strict(), Field(min_length=1, max_length=256)]
 Int = Annotated[int, Strict()]
-Number = Annotated[float, Strict(), WrapValidator(_keep_int)]
 Bool = Annotated[bool, Strict()]
 JsonObject = Annotated[dict[str, Any], Strict()]
 
@@ -79,9 +79,14 @@ def parse(declared: Any, data: Any, what: str) -> Any:
 
 def describe(exc: pydantic.ValidationError, what: str) -> str:
     errors = exc.errors(include_url=False, include_context=True, include_input=True)
-    messages = [_message(error, _where(error["loc"], what)) for error in errors[:MAX_REPORTED_ERRORS]]
-    if len(errors) > MAX_REPORTED_ERRORS:
-        messages.append(f"and {len(errors) - MAX_REPORTED_ERRORS} more")
+    messages: list[str] = []
+    for error in errors[:MAX_REPORTED_ERRORS]:
+        message = _message(error, _where(error["loc"], what))
+        if messages and sum(map(len, messages)) + len(message) > MAX_MESSAGE:
+            break
+        messages.append(message[:MAX_MESSAGE])
+    if len(errors) > len(messages):
+        messages.append(f"and {len(errors) - len(messages)} more")
     return "; ".join(messages)
 
 
