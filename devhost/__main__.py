@@ -10,6 +10,7 @@ import sys
 from .app_index import AppLoadError, load_app
 from .clock import RealClock
 from .config import load_config
+from .dashboard import DASHBOARD_PATH
 from .disabled import DisabledFunctions
 from .host import DurableHost, HostSettings
 from .scheduler import RuntimeOptions
@@ -80,7 +81,8 @@ def _log_invocation(kind: str, name: str, instance_id: str, seconds: float) -> N
 
 def _print_banner(index, disabled: DisabledFunctions, base_url: str, prefix: str, keys: HostKeys | None,
                   store: str, hub: str) -> None:
-    lines = [f"devhost: serving {index.app_dir} on {base_url} (store: {store}, task hub: {hub})", "", "Functions:"]
+    lines = [f"devhost: serving {index.app_dir} on {base_url} (store: {store}, task hub: {hub})",
+             f"Dashboard: {base_url}{DASHBOARD_PATH} (master key)", "", "Functions:"]
     for info in index.functions:
         if info in disabled:
             lines.append(f"  {info.name}: {info.kind} (disabled: AzureWebJobs.{info.name}.Disabled)")
