@@ -58,5 +58,9 @@ document.getElementById("forget-key").addEventListener("click", () => {
   renderKeyForm();
 });
 onUnauthorized(() => renderKeyForm());
-window.addEventListener("hashchange", () => { clearMessages(); route(); });
+window.addEventListener("hashchange", () => {
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();  // a dialog belongs to its page
+  clearMessages();
+  route();
+});
 route();

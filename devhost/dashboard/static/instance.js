@@ -13,16 +13,16 @@ function section(title, id, ...content) {
   return h("section", { class: "card", id }, h("h2", {}, title), content);
 }
 
+// The instance's own failure is its output; failed activities and sub-orchestrations (caught or not)
+// are listed with their reason and details.
 function failure(status) {
-  if (status.runtimeStatus !== "Failed" && !status.historyEvents?.some((e) => /Failed$/.test(e.EventType))) {
-    return null;
-  }
-  const failed = (status.historyEvents || []).filter((e) => /Failed$/.test(e.EventType) ||
-    (e.EventType === "ExecutionCompleted" && e.OrchestrationStatus === "Failed"));
+  const failed = (status.historyEvents || []).filter((e) => e.EventType === "TaskFailed" ||
+    e.EventType === "SubOrchestrationInstanceFailed");
+  if (status.runtimeStatus !== "Failed" && failed.length === 0) return null;
   return section("Failure details", "failure",
-    status.runtimeStatus === "Failed" ? jsonBlock(status.output) : null,
+    status.runtimeStatus === "Failed" ? valueBlock(status.output) : null,
     failed.map((e) => h("div", { class: "failure" },
-      h("h3", {}, `${e.EventType}${e.FunctionName ? `: ${e.FunctionName}` : ""}`),
+      h("h3", {}, `${e.EventType}: ${e.FunctionName || ""} at ${formatTime(e.Timestamp)}`),
       e.Reason ? h("p", {}, e.Reason) : null,
       e.Details ? h("pre", { class: "json" }, e.Details) : null,
       e.FailureDetails ? jsonBlock(e.FailureDetails) : null)));
