@@ -10,12 +10,12 @@ import sys
 from .app_index import AppLoadError, load_app
 from .clock import RealClock
 from .config import load_config
-from .dashboard import DASHBOARD_PATH
 from .disabled import DisabledFunctions
 from .host import DurableHost, HostSettings
 from .scheduler import RuntimeOptions
 from .serve import serve
 from .server import AuthPolicy, HostKeys
+from .server.dashboard import DASHBOARD_PATH
 from .server.rpc import EXTENSION_DEFAULT_PORT
 from .stores import open_store
 from .timer_triggers import TimerTriggers

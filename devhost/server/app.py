@@ -8,8 +8,8 @@ import azure.functions as func
 from aiohttp import web
 
 from ..app_index import FunctionInfo
-from ..dashboard import dashboard_routes
 from ..host import DurableHost
+from .dashboard import dashboard_routes
 from .durable_api import DurableApi
 from .keys import AuthPolicy
 from .routes import AppRoutes, make_app_handler

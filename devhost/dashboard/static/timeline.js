@@ -10,6 +10,7 @@ const KINDS = { activity: "Activity", sub: "Sub-orchestration", timer: "Timer", 
 export function spans(events, status) {
   const out = [];
   const end = parseTime(status.lastUpdatedTime.replace("Z", ".999Z"));
+  const active = ["Pending", "Running", "Suspended", "ContinuedAsNew"].includes(status.runtimeStatus);
   const fired = new Map();  // FireAt -> [TimerFired timestamps], matched to TimerCreated in order
   for (const e of events) {
     if (e.EventType === "TimerFired") fired.set(e.FireAt, [...(fired.get(e.FireAt) || []), parseTime(e.Timestamp)]);
@@ -22,20 +23,22 @@ export function spans(events, status) {
                    failed: e.EventType === "TaskFailed", detail: e.Reason });
         break;
       case "TaskScheduled":
-        out.push({ kind: "activity", label: e.Name, start: at, end: Math.max(end, at), open: true });
+        out.push({ kind: "activity", label: e.Name, start: at, end: Math.max(end, at), open: active });
         break;
       case "SubOrchestrationInstanceCompleted": case "SubOrchestrationInstanceFailed":
         out.push({ kind: "sub", label: e.FunctionName, start: parseTime(e.ScheduledTime), end: at,
                    failed: e.EventType === "SubOrchestrationInstanceFailed", detail: e.Reason });
         break;
       case "SubOrchestrationInstanceCreated":
-        out.push({ kind: "sub", label: `${e.Name} (${e.InstanceId})`, start: at, end: Math.max(end, at), open: true });
+        out.push({ kind: "sub", label: `${e.Name} (${e.InstanceId})`, start: at, end: Math.max(end, at), open: active });
         break;
       case "TimerCreated": {
         const queue = fired.get(e.FireAt) || [];
         const firedAt = queue.shift();
-        out.push({ kind: "timer", label: `timer until ${e.FireAt.slice(11, 19)}`, start: at,
-                   end: firedAt ?? Math.max(parseTime(e.FireAt), at), open: firedAt === undefined });
+        // an unfired timer is drawn up to now (a 72 h timeout would squash the rest of the axis)
+        const label = `timer until ${e.FireAt.slice(11, 19)}${firedAt === undefined && !active ? " (not fired)" : ""}`;
+        out.push({ kind: "timer", label, start: at, end: firedAt ?? Math.max(end, at),
+                   open: firedAt === undefined && active });
         break;
       }
       case "EventRaised": case "EventSent":

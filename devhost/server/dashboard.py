@@ -12,10 +12,10 @@ from pathlib import Path
 from aiohttp import web
 
 from ..app_index import AppIndex
-from ..server.keys import AuthPolicy, unauthorized
+from .keys import AuthPolicy, unauthorized
 
 DASHBOARD_PATH = "/_devhost/"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "dashboard" / "static"
 
 # Same-origin scripts and calls only, never framed (the actions are clicks), nothing inline.
 _HEADERS = {
