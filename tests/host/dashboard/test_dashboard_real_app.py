@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,21 +12,16 @@ from typing import Any, AsyncIterator
 
 import aiohttp
 import pytest_asyncio
+from azurite import free_port  # tools/azurite.py, on the path through tests/conftest.py
 from playwright.async_api import expect
 
 ROOT = Path(__file__).resolve().parents[3]
 MASTER = "dashboard-test-master-key"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest_asyncio.fixture
 async def served(azurite, tmp_path) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "AzureWebJobsStorage": azurite, "DEVHOST_MASTER_KEY": MASTER,
            "TASK_HUB_NAME": f"dash{secrets.token_hex(4)}", "PYTHONUNBUFFERED": "1"}
     log_path = tmp_path / "devhost.log"
@@ -77,16 +71,17 @@ async def test_decide_an_approval_and_see_a_counter_on_the_real_app(page, served
     first = await rows.first.get_attribute("data-instance-id")
     await page.click("#next-page")
     await expect(rows.first).not_to_have_attribute("data-instance-id", first)
-    assert sorted([first, await rows.first.get_attribute("data-instance-id")]) == sorted(ids)
+    target = await rows.first.get_attribute("data-instance-id")
+    assert sorted([first, target]) == sorted(ids)
 
-    await page.click(f"#instances a:text-is('{ids[0]}')")
+    await page.click(f"#instances a:text-is('{target}')")
     await expect(page.locator("#custom-status")).to_contain_text('"state": "waiting"')
     await page.click("#action-raise-event")
     await page.fill("#confirm-dialog [name=eventName]", "ApprovalEvent")
     await page.fill("#confirm-dialog [name=data]", '{"approved": true, "approver": "alice"}')
     await page.click("#dialog-confirm")
     await expect(page.locator("#instance-status .badge")).to_have_text("Completed", timeout=30_000)
-    async with session.get(f"/api/approvals/{ids[0]}") as r:
+    async with session.get(f"/api/approvals/{target}") as r:
         decided = (await _json(r))["output"]
     assert (decided["outcome"], decided["approver"]) == ("approved", "alice")
     assert await page.locator("#timeline g.span.timer.open").count() == 0  # the timeout was cancelled
