@@ -1,7 +1,7 @@
 """Browser fixtures: Debian's Chromium driven headless by Playwright (never a downloaded browser).
 
 Without Chromium or the driver the browser tests skip with the reason, except under CI=true,
-where scripts/bootstrap.sh must have installed both: there they fail instead.
+where scripts/test.sh must have installed Chromium (and bootstrap.sh the driver): there they fail.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 def _missing() -> str | None:
     if not shutil.which(CHROMIUM):
-        return f"no Chromium at {CHROMIUM} (./scripts/bootstrap.sh installs Debian's chromium as root)"
+        return f"no Chromium at {CHROMIUM} (./scripts/test.sh installs Debian's chromium as root)"
     try:
         import playwright.async_api  # noqa: F401
     except ImportError:
