@@ -72,6 +72,11 @@ async def test_list_filters_by_status_and_name_and_pages(env, page):
     assert await rows.first.get_attribute("data-instance-id") == waiting
 
     await page.select_option("#filter-name", "")
+    await page.fill("input[name=createdFrom]", "2999-01-01T00:00")  # created-time filter: none yet
+    await page.click("#filters button[type=submit]")
+    await expect(page.locator("#empty")).to_have_text("No instances match these filters.")
+
+    await page.fill("input[name=createdFrom]", "2000-01-01T00:00")
     await page.fill("input[name=top]", "2")
     await page.click("#filters button[type=submit]")
     await expect(rows).to_have_count(2)
