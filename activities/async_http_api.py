@@ -1,8 +1,6 @@
 """Async HTTP API activities: RunJob (the work) and PublishJobStatus (the job's status blob)."""
 from __future__ import annotations
 
-from typing import Any
-
 from app_common import blueprints, names, settings, storage
 from app_common.payloads.async_http_api import JobInput, JobResult, JobStatusUpdate
 from app_common.registration import activity
@@ -20,7 +18,7 @@ def status_blob_name(job_id: str) -> str:
 
 
 @activity(bp, names.RUN_JOB)
-def run_job(payload: dict[str, Any]) -> JsonDict:
+def run_job(payload: dict) -> JsonDict:
     job = JobInput.from_json(payload)
     if job.simulate_failure:
         raise JobFailedError(f"job '{job.job}' failed: simulated failure requested by the input")
@@ -31,7 +29,7 @@ def run_job(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.PUBLISH_JOB_STATUS)
-def publish_job_status(payload: dict[str, Any]) -> JsonDict:
+def publish_job_status(payload: dict) -> JsonDict:
     update = JobStatusUpdate.from_json(payload)
     storage.upload_json(settings.jobs_container(), status_blob_name(update.job_id), update.to_json())
     return update.to_json()

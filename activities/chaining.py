@@ -3,7 +3,6 @@ ReleaseReservation compensation. Reservations and receipts are blobs in RESULTS_
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from app_common import blueprints, names, settings, storage
 from app_common.payloads.chaining import (
@@ -51,7 +50,7 @@ def _money(value: Decimal) -> float:
 
 
 @activity(bp, names.VALIDATE_ORDER)
-def validate_order(payload: dict[str, Any]) -> JsonDict:
+def validate_order(payload: dict) -> JsonDict:
     """Business rules on a well-formed order; returns it with SKUs normalized to upper case."""
     order = OrderInput.from_json(payload)
     skus = [line.sku.upper() for line in order.items]
@@ -68,7 +67,7 @@ def validate_order(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.PRICE_ORDER)
-def price_order(payload: dict[str, Any]) -> JsonDict:
+def price_order(payload: dict) -> JsonDict:
     order = OrderInput.from_json(payload)
     lines = []
     subtotal = Decimal(0)
@@ -84,7 +83,7 @@ def price_order(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.RESERVE_INVENTORY)
-def reserve_inventory(payload: dict[str, Any]) -> JsonDict:
+def reserve_inventory(payload: dict) -> JsonDict:
     """Holds stock line by line (one blob per line); may fail half-way, see ReleaseReservation."""
     order = PricedOrder.from_json(payload)
     container = settings.results_container()
@@ -99,7 +98,7 @@ def reserve_inventory(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.WRITE_RECEIPT)
-def write_receipt(payload: dict[str, Any]) -> JsonDict:
+def write_receipt(payload: dict) -> JsonDict:
     reservation = Reservation.from_json(payload)
     order = reservation.order
     container = settings.results_container()
@@ -109,7 +108,7 @@ def write_receipt(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.RELEASE_RESERVATION)
-def release_reservation(payload: dict[str, Any]) -> JsonDict:
+def release_reservation(payload: dict) -> JsonDict:
     """Compensation: deletes every reservation blob of the order (idempotent)."""
     request = ReleaseInput.from_json(payload)
     released = storage.delete_blobs(settings.results_container(), reservation_prefix(request.order_id))

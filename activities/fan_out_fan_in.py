@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from app_common import blueprints, names, settings, storage
 from app_common.payloads.fan_out_fan_in import (
@@ -29,7 +28,7 @@ def summary_name(instance_id: str) -> str:
 
 
 @activity(bp, names.LIST_BLOBS)
-def list_blobs(payload: dict[str, Any]) -> JsonDict:
+def list_blobs(payload: dict) -> JsonDict:
     request = FanOutInput.from_json(payload)
     container = request.container or settings.input_container()
     found = storage.list_blob_names(container, request.prefix)
@@ -40,7 +39,7 @@ def list_blobs(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.PROCESS_BLOB)
-def process_blob(payload: dict[str, Any]) -> JsonDict:
+def process_blob(payload: dict) -> JsonDict:
     """Streams the blob once: its size and SHA-256."""
     request = ProcessBlobInput.from_json(payload)
     digest = hashlib.sha256()
@@ -52,7 +51,7 @@ def process_blob(payload: dict[str, Any]) -> JsonDict:
 
 
 @activity(bp, names.WRITE_SUMMARY)
-def write_summary(payload: dict[str, Any]) -> JsonDict:
+def write_summary(payload: dict) -> JsonDict:
     request = SummaryInput.from_json(payload)
     results_container = settings.results_container()
     name = summary_name(request.instance_id)

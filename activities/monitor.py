@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from app_common import blueprints, names, settings, storage
 from app_common.payloads.monitor import AlertInput, JobStatusQuery, JobStatusSnapshot
@@ -37,14 +36,14 @@ def _status_of(content: bytes | None) -> str:
 
 
 @activity(bp, names.CHECK_JOB_STATUS)
-def check_job_status(payload: dict[str, Any]) -> JsonDict:
+def check_job_status(payload: dict) -> JsonDict:
     query = JobStatusQuery.from_json(payload)
     content = storage.download_bytes(settings.jobs_container(), status_blob_name(query.job_id))
     return JobStatusSnapshot(query.job_id, _status_of(content)).to_json()
 
 
 @activity(bp, names.SEND_ALERT)
-def send_alert(payload: dict[str, Any]) -> JsonDict:
+def send_alert(payload: dict) -> JsonDict:
     """Stands in for e-mail/Teams/pager: the alert is a blob."""
     alert = AlertInput.from_json(payload)
     container = settings.jobs_container()

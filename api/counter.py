@@ -1,6 +1,10 @@
 """Counter routes: ``POST /api/counters/{key}/add`` (body: a JSON integer), ``POST
 /api/counters/{key}/reset``, ``DELETE /api/counters/{key}`` (202: signals, applied
-asynchronously) and ``GET /api/counters/{key}`` (200 ``{"key", "value"}``, 404 if absent)."""
+asynchronously) and ``GET /api/counters/{key}`` (200 ``{"key", "value"}``, 404 if absent).
+
+``add`` answers 409 when the value it reads now plus the amount would leave ±(2^53-1), or when
+the stored state is not a safe integer (GET too). That check is advisory: signals are one-way and
+may race, so the entity checks again when it applies the ``add`` (the authoritative check)."""
 from __future__ import annotations
 
 import azure.durable_functions as df
@@ -8,7 +12,15 @@ import azure.functions as func
 
 from app_common import blueprints, names
 from app_common.http import error, json_response, read_json
-from app_common.payloads.counter import CounterAddInput, check_amount
+from app_common.payloads.counter import (
+    CounterAddInput,
+    CounterRangeError,
+    CounterStateError,
+    added,
+    check_amount,
+    stored_value,
+    unreadable_state,
+)
 from app_common.registration import client_route
 from app_common.validation import SAFE_ID, ValidationError
 
@@ -25,7 +37,16 @@ def _signalled(key: str, operation: str, **extra: object) -> func.HttpResponse:
 
 
 def _bad_key(key: str) -> func.HttpResponse:
-    return error(400, f"invalid counter key '{key}' (allowed: {SAFE_ID.pattern})")
+    return error(400, f"invalid counter key ({len(key)} characters; allowed: {SAFE_ID.pattern})")
+
+
+async def _current_value(client: df.DurableOrchestrationClient, entity_id: df.EntityId) -> int | None:
+    """The stored value, None if the counter does not exist; CounterStateError if unreadable."""
+    try:
+        state = await client.read_entity_state(entity_id)
+    except ValueError:  # the client could not decode the stored JSON
+        raise unreadable_state() from None
+    return stored_value(state.entity_state) if state.entity_exists else None
 
 
 @client_route(bp, "counter_add", "counters/{key}/add", ["POST"])
@@ -37,6 +58,11 @@ async def counter_add(req: func.HttpRequest, client: df.DurableOrchestrationClie
         amount = check_amount(read_json(req), "body")
     except ValidationError as exc:
         return error(400, f"{exc} (send a JSON integer, e.g. 5)")
+    try:
+        current = await _current_value(client, entity_id)
+        added(current or 0, amount)
+    except (CounterStateError, CounterRangeError) as exc:
+        return error(409, str(exc), key=key)
     await client.signal_entity(entity_id, names.COUNTER_ADD, CounterAddInput(amount).to_json())
     return _signalled(key, names.COUNTER_ADD, amount=amount)
 
@@ -65,7 +91,10 @@ async def counter_get(req: func.HttpRequest, client: df.DurableOrchestrationClie
     key, entity_id = _entity(req)
     if entity_id is None:
         return _bad_key(key)
-    state = await client.read_entity_state(entity_id)
-    if not state.entity_exists:
+    try:
+        value = await _current_value(client, entity_id)
+    except CounterStateError as exc:
+        return error(409, str(exc), key=key)
+    if value is None:
         return error(404, f"no counter '{key}'")
-    return json_response({"key": key, "value": check_amount(state.entity_state, "counter state")})
+    return json_response({"key": key, "value": value})

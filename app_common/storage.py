@@ -61,6 +61,34 @@ def upload_json(container: str, name: str, document: Any) -> None:
         blob.upload_blob(data, overwrite=True, content_settings=JSON_CONTENT)
 
 
+def create_json(container: str, name: str, document: Any) -> bool:
+    """Write ``document`` only if the blob does not exist yet (``overwrite=False`` sends
+    ``If-None-Match: *``, so of concurrent writers exactly one succeeds); False if it existed."""
+    blob = blob_service().get_blob_client(container, name)
+
+    def create() -> bool:
+        try:
+            blob.upload_blob(json.dumps(document, sort_keys=True).encode(), overwrite=False,
+                             content_settings=JSON_CONTENT)
+            return True
+        except ResourceExistsError:
+            return False
+
+    try:
+        return create()
+    except ResourceNotFoundError:
+        ensure_container(container)
+        return create()
+
+
+def delete_blob(container: str, name: str) -> None:
+    """Delete the blob if it exists."""
+    try:
+        blob_service().get_blob_client(container, name).delete_blob()
+    except ResourceNotFoundError:
+        pass
+
+
 def ensure_container(container: str) -> None:
     try:
         blob_service().create_container(container)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
+import logging
 import sys
 import time
 import uuid
@@ -59,16 +59,9 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    external = os.environ.get("DEVHOST_TEST_STORAGE")
-    azurite = None
-    if external:
-        connection = external
-    else:
-        import azurite as azurite_tool
+    import azurite as azurite_tool
 
-        azurite = azurite_tool.temporary().start()
-        connection = azurite.connection_string
-    try:
+    with azurite_tool.external_or_temporary(os.environ.get(azurite_tool.EXTERNAL_STORAGE_ENV)) as connection:
         memory_rate, memory_p50 = await run(MemoryStore(), args.count, args.concurrency)
         hub = "bench" + uuid.uuid4().hex[:8]
         azure = AzureStore(connection, hub)
@@ -77,9 +70,6 @@ async def main(argv: list[str] | None = None) -> int:
         await cleanup.open()
         await cleanup.delete_task_hub()
         await cleanup.close()
-    finally:
-        if azurite is not None:
-            azurite.stop()
     print(f"4-activity chain, {args.count} orchestrations, {args.concurrency} at a time")
     print(f"  memory store : {memory_rate:8.1f} orchestrations/s  (median {memory_p50 * 1000:6.1f} ms each)")
     print(f"  azure store  : {azure_rate:8.1f} orchestrations/s  (median {azure_p50 * 1000:6.1f} ms each, Azurite)")

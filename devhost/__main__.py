@@ -10,10 +10,13 @@ import sys
 from .app_index import AppLoadError, load_app
 from .clock import RealClock
 from .config import load_config
+from .disabled import DisabledFunctions
 from .host import DurableHost, HostSettings
 from .scheduler import RuntimeOptions
 from .serve import serve
 from .server import AuthPolicy, HostKeys
+from .server.dashboard import DASHBOARD_PATH
+from .server.rpc import EXTENSION_DEFAULT_PORT
 from .stores import open_store
 from .timer_triggers import TimerTriggers
 
@@ -47,14 +50,19 @@ async def run(args: argparse.Namespace) -> int:
         if generated:
             log.info("Generated a master key (kept in .devhost/keys.json; set DEVHOST_MASTER_KEY to choose one).")
     store = open_store(args.store, config)
-    options = RuntimeOptions(fast_timestamps=False) if args.no_fast_timestamps else None
+    disabled = DisabledFunctions.from_settings(index.functions)
+    options = RuntimeOptions(fast_timestamps=False if args.no_fast_timestamps else None, payloads=config.payloads,
+                             disabled=disabled)
+    if config.max_concurrent_activities:
+        options.max_concurrent_activities = config.max_concurrent_activities
     host = DurableHost(index, store, RealClock(), settings=HostSettings(task_hub=config.task_hub),
                        options=options, on_invocation=_log_invocation)
     await host.start()
-    server = await serve(host, AuthPolicy(keys), bind=args.bind, port=args.port, route_prefix=config.route_prefix)
-    timers = TimerTriggers(index.of_kind("timer"), host.clock, host.invoker)
+    server = await serve(host, AuthPolicy(keys), bind=args.bind, port=args.port, route_prefix=config.route_prefix,
+                         rpc_port=EXTENSION_DEFAULT_PORT)
+    timers = TimerTriggers(index.of_kind("timer"), host.clock, host.invoker, disabled)
     timers.start()
-    _print_banner(index, server.base_url, config.route_prefix, keys, type(store).__name__, config.task_hub)
+    _print_banner(index, disabled, server.base_url, config.route_prefix, keys, type(store).__name__, config.task_hub)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -71,10 +79,14 @@ def _log_invocation(kind: str, name: str, instance_id: str, seconds: float) -> N
     log.info("%-12s %-28s %s (%.1f ms)", kind, name, instance_id, seconds * 1000)
 
 
-def _print_banner(index, base_url: str, prefix: str, keys: HostKeys | None, store: str, hub: str) -> None:
-    lines = [f"devhost: serving {index.app_dir} on {base_url} (store: {store}, task hub: {hub})", "", "Functions:"]
+def _print_banner(index, disabled: DisabledFunctions, base_url: str, prefix: str, keys: HostKeys | None,
+                  store: str, hub: str) -> None:
+    lines = [f"devhost: serving {index.app_dir} on {base_url} (store: {store}, task hub: {hub})",
+             f"Dashboard: {base_url}{DASHBOARD_PATH} (master key)", "", "Functions:"]
     for info in index.functions:
-        if info.kind == "http":
+        if info in disabled:
+            lines.append(f"  {info.name}: {info.kind} (disabled: AzureWebJobs.{info.name}.Disabled)")
+        elif info.kind == "http":
             methods = ",".join(info.methods or ["*"])
             lines.append(f"  {info.name}: [{methods}] {base_url}/{prefix}/{info.route} (auth: {info.auth_level})")
         else:

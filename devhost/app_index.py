@@ -1,17 +1,19 @@
 """Load a v2-model function app from its directory and classify its functions.
 
 Mirrors what the Python worker does at indexing time: the app directory goes on ``sys.path``,
-``function_app`` is imported, the module-level ``FunctionApp``/``DFApp`` is found and its
-``get_functions()`` are read. Anything the local host cannot run is refused here, loudly.
+``function_app`` is imported, the module-level ``FunctionApp``/``DFApp`` is found, its
+``get_functions()`` are read and validated with the worker's own rules (``worker_index``).
+Anything the worker refuses, or the local host cannot run, is refused here, loudly.
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from .worker_index import Indexer, Refusal, WorkerIndexError, describe_refusals, index_app
 
 SUPPORTED_TRIGGERS = {
     "httpTrigger": "http",
@@ -23,7 +25,12 @@ SUPPORTED_TRIGGERS = {
 
 
 class AppLoadError(Exception):
-    """The app cannot be run by the local host (import failure, unsupported trigger, ...)."""
+    """The app cannot be run by the local host (import failure, refused by the worker, unsupported
+    trigger, ...). ``refusals`` holds the worker's refusals, one per function, when that is why."""
+
+    def __init__(self, message: str, refusals: list[Refusal] | None = None) -> None:
+        super().__init__(message)
+        self.refusals = refusals or []
 
 
 @dataclass
@@ -73,22 +80,15 @@ def _value(raw: Any) -> Any:
     return getattr(raw, "value", raw)
 
 
-def _find_app(module: Any) -> Any:
-    from azure.functions.decorators.function_app import FunctionRegister
-
-    apps = [value for value in vars(module).values() if isinstance(value, FunctionRegister)]
-    if len(apps) != 1:
-        raise AppLoadError(
-            f"{module.__file__} must define exactly one FunctionApp/DFApp at module level; found {len(apps)}."
-        )
-    return apps[0]
-
-
 _LOADED: dict[tuple[Path, str], AppIndex] = {}
 
 
-def load_app(app_dir: str | Path = ".", module_name: str = "function_app") -> AppIndex:
-    """Import and index the app once per process (``get_functions()`` may only run once)."""
+def load_app(app_dir: str | Path = ".", module_name: str = "function_app", indexer: Indexer = "auto") -> AppIndex:
+    """Import and index the app once per process (``get_functions()`` may only run once).
+
+    The Python worker's verdict comes first (``worker_index``): an app Azure would not load is
+    refused here, at host start, with the worker's message for each refused function.
+    """
     app_path = Path(app_dir).resolve()
     cached = _LOADED.get((app_path, module_name))
     if cached is not None:
@@ -101,15 +101,12 @@ def load_app(app_dir: str | Path = ".", module_name: str = "function_app") -> Ap
     if existing is not None and Path(getattr(existing, "__file__", "")).resolve().parent != app_path:
         del sys.modules[module_name]
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # the user's import error, reported with its cause
-        raise AppLoadError(f"Importing {app_path / module_name}.py failed: {exc!r}") from exc
-    app = _find_app(module)
-    try:
-        functions = app.get_functions()
-    except Exception as exc:
-        raise AppLoadError(f"Indexing the app failed: {exc}") from exc
-    index = AppIndex(app_path, [_classify(f) for f in functions])
+        verdict = index_app(app_path, module_name, indexer)
+    except WorkerIndexError as exc:
+        raise AppLoadError(f"Indexing {app_path / module_name}.py failed as it would in the Python worker: {exc}") from exc
+    if not verdict.loads:
+        raise AppLoadError(describe_refusals(verdict), verdict.refusals)
+    index = AppIndex(app_path, [_classify(f) for f in verdict.functions])
     _LOADED[(app_path, module_name)] = index
     return index
 
@@ -151,15 +148,15 @@ def _classify(function: Any) -> FunctionInfo:
                 "(for example azure-storage-blob) inside the function instead."
             )
     params = inspect.signature(fn).parameters
-    info.wants_context = "context" in params and info.trigger_param != "context"
+    # The worker passes an azure.functions.Context only to a ``context`` parameter that no binding
+    # claims (functions.py Registry.is_context_required).
+    info.wants_context = "context" in params and all(b["name"] != "context" for b in bindings)
     if kind == "orchestrator":
         info.durable_name = trigger_binding.get("orchestration") or name
-        _require_context_name(name, trigger_binding)
     elif kind == "activity":
         info.durable_name = trigger_binding.get("activity") or name
     elif kind == "entity":
         info.durable_name = trigger_binding.get("entityName") or name
-        _require_context_name(name, trigger_binding)
     elif kind == "http":
         methods = trigger_binding.get("methods")
         info.methods = [str(_value(m)).upper() for m in methods] if methods else None
@@ -179,13 +176,3 @@ def _classify(function: Any) -> FunctionInfo:
         except ValueError as exc:
             raise AppLoadError(f"Function '{name}': invalid timer schedule {info.schedule!r}: {exc}") from exc
     return info
-
-
-def _require_context_name(name: str, binding: dict[str, Any]) -> None:
-    # The worker binds parameters by binding name and the SDK's handle parameter is literally
-    # called ``context``, so any other name fails under the real host (spec 10.2).
-    if binding["name"] != "context":
-        raise AppLoadError(
-            f"Function '{name}': the trigger parameter must be named 'context' "
-            f"(got context_name='{binding['name']}'); the Python worker cannot bind any other name."
-        )

@@ -18,7 +18,8 @@ from typing import Any, Callable
 from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
-from .shim import Invocation, ReplayState, ShimError, flatten_actions, replay_incremental
+from .disabled import DisabledFunctions, invalid_function_message
+from .shim import Invocation, ReplayState, ShimError, UnknownFunctionError, flatten_actions, replay_incremental
 from .store.base import (
     COMPLETED, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINATED, EpisodeCommit,
     Event, InstanceRecord, Message, ParentRef, WorkItem,
@@ -74,9 +75,12 @@ def start_message(record: InstanceRecord, now: datetime, parent: ParentRef | Non
 
 
 class Engine:
-    def __init__(self, index: AppIndex, call_orchestrator: OrchestratorCall):
+    def __init__(self, index: AppIndex, call_orchestrator: OrchestratorCall,
+                 payload_policy: payloads.PayloadPolicy | None = None, disabled: DisabledFunctions | None = None):
         self.index = index
         self.call_orchestrator = call_orchestrator
+        self.payloads = payload_policy or payloads.PayloadPolicy()
+        self.disabled = disabled or DisabledFunctions()
 
     # ------------------------------------------------------------------
     def run(
@@ -191,9 +195,9 @@ class Engine:
                  replay_state: ReplayState | None) -> EpisodeResult:
         info = self.index.find("orchestrator", record.name)
         all_json = _extend_json(history_json, new_events)
-        if info is None:
+        if info is None or info in self.disabled:
             return self._fail(record, history_json, new_events, consumed, now,
-                              f"The function '{record.name}' doesn't exist, is disabled, or is not an orchestrator function.")
+                              invalid_function_message(self.index, "orchestrator", record.name))
         context = p.context_json(
             all_json, input_text=record.input, instance_id=record.instance_id,
             parent_instance_id=record.parent.instance_id if record.parent else None,
@@ -223,7 +227,9 @@ class Engine:
                 previous=replay_state,
             )
         except (ShimError, ValueError) as exc:
-            result = self._fail(record, history_json, new_events, consumed, now, str(exc))
+            reason = invalid_function_message(self.index, exc.kind, exc.name) \
+                if isinstance(exc, UnknownFunctionError) else str(exc)
+            result = self._fail(record, history_json, new_events, consumed, now, reason)
             result.sdk_seconds, result.called_sdk = sdk_seconds, True
             return result
 
@@ -258,15 +264,15 @@ class Engine:
         result.replay_state = walked
         return result
 
-    @staticmethod
-    def _check_payloads(record: InstanceRecord, state: dict[str, Any], invocations: list[Invocation],
+    def _check_payloads(self, record: InstanceRecord, state: dict[str, Any], invocations: list[Invocation],
                         continue_input: str | None) -> None:
-        payloads.check("custom status", record.name, record.custom_status, payloads.CUSTOM_STATUS_LIMIT_BYTES)
+        check = self.payloads.check
+        check("custom status", record.name, record.custom_status, payloads.CUSTOM_STATUS_LIMIT_BYTES)
         if state.get("isDone") and state.get("output") is not None:
-            payloads.check("output", record.name, compact(state["output"]))
-        payloads.check("continue-as-new input", record.name, continue_input)
+            check("output", record.name, compact(state["output"]))
+        check("continue-as-new input", record.name, continue_input)
         for inv in invocations:
-            payloads.check(f"input of {inv.kind} call", inv.operation or inv.name, inv.input)
+            check(f"input of {inv.kind} call", inv.operation or inv.name, inv.input)
 
     def _fail(self, record: InstanceRecord, history_json: str, new_events: list[Event],
               consumed: list[str], now: datetime, message: str) -> EpisodeResult:

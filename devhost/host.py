@@ -18,13 +18,14 @@ from . import payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock, VirtualClock
+from .disabled import invalid_function_message
 from .engine import compact, message_id, start_message
 from .invoke import Invoker, reset_sdk_client_session
 from .scheduler import Runtime, RuntimeOptions
 from .status import status_payload
 from .store.base import (
-    ACTIVE_STATUSES, FAILED, PENDING, SUSPENDED, TERMINAL_STATUSES, EntityRecord, InstanceQuery,
-    InstanceRecord, Message, Store,
+    ACTIVE_STATUSES, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINAL_STATUSES, EntityRecord,
+    InstanceQuery, InstanceRecord, Message, Store,
 )
 
 MAX_INSTANCE_ID_LENGTH = 256
@@ -38,6 +39,19 @@ class HostError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class WrongStateError(HostError):
+    """The extension's ``InvalidOperationException`` for a suspend or resume in the wrong state
+    (``DurableClient.SuspendAsync``/``ResumeAsync``); its HTTP API answers it with a 500."""
+
+    def __init__(self, operation: str, instance_id: str, status: str) -> None:
+        super().__init__(500, f"Cannot {operation} the orchestration instance {instance_id} because "
+                              f"instance is in the {status} state.")
+
+
+# DurableClient.IsOrchestrationSuspendable
+_SUSPENDABLE = frozenset({RUNNING, PENDING, CONTINUED_AS_NEW})
 
 
 def validate_instance_id(instance_id: str) -> None:
@@ -83,10 +97,8 @@ class DurableHost:
         """Start ``name``; ``input_text`` is the JSON text of the input token (spec 3.5)."""
         self._check_size("input", name, input_text)
         info = self.index.find("orchestrator", name)
-        if info is None:
-            known = ", ".join(self.index.names("orchestrator")) or "none"
-            raise HostError(400, f"The function '{name}' doesn't exist, is disabled, or is not an "
-                                 f"orchestrator function. Known orchestrator functions: {known}.")
+        if info is None:  # a disabled one is still known: it fails when it runs (devhost/disabled.py)
+            raise HostError(400, invalid_function_message(self.index, "orchestrator", name))
         instance_id = instance_id or uuid.uuid4().hex
         validate_instance_id(instance_id)
         now = self.clock.now()
@@ -101,10 +113,9 @@ class DurableHost:
         self.runtime.route(start)
         return instance_id
 
-    @staticmethod
-    def _check_size(kind: str, name: str, text: str | None) -> None:
+    def _check_size(self, kind: str, name: str, text: str | None) -> None:
         try:
-            payloads.check(kind, name, text)
+            self.runtime.options.payloads.check(kind, name, text)
         except payloads.PayloadTooLarge as exc:
             raise HostError(413, str(exc)) from exc
 
@@ -159,14 +170,16 @@ class DurableHost:
         record = await self._require(instance_id)
         if record.status in TERMINAL_STATUSES:
             raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
-        if record.status == SUSPENDED:
-            return
+        if record.status not in _SUSPENDABLE:
+            raise WrongStateError("suspend", instance_id, record.status)
         await self._send(record, p.execution_suspended(self.clock.now(), reason), "suspend")
 
     async def resume(self, instance_id: str, reason: str | None) -> None:
         record = await self._require(instance_id)
         if record.status in TERMINAL_STATUSES:
             raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
+        if record.status != SUSPENDED:
+            raise WrongStateError("resume", instance_id, record.status)
         await self._send(record, p.execution_resumed(self.clock.now(), reason), "resume")
 
     async def restart(self, instance_id: str, new_instance_id: bool = True) -> str:
@@ -238,7 +251,7 @@ class DurableHost:
     async def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
         self._check_size("operation input", f"{name}.{operation}", input_text)
         if self.index.find("entity", name) is None:
-            raise HostError(400, f"The function '{name}' doesn't exist, is disabled, or is not an entity function.")
+            raise HostError(400, invalid_function_message(self.index, "entity", name))
         entity_id = p.entity_scheduler_id(name, key)
         now = self.clock.now()
         body = {"op": operation, "signal": True, "input": input_text, "id": str(uuid.uuid4()), "parent": None}

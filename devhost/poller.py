@@ -8,7 +8,8 @@ loop reads the pending messages and work items and hands them to the runtime:
 * due messages are routed (the target's episode then takes the target's lease, or skips
   when another process holds it; that process's own scheduler handles it);
 * timers not seen before go into the timer heap;
-* work items that no live process leases are started (``claim_work`` takes the lease);
+* work items that no live process leases are queued (``claim_work`` takes the lease once a
+  worker slot is free);
 * waiters on an instance are woken so that they re-read its status.
 
 Single-process stores (``MemoryStore``) never start it.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,7 +54,11 @@ async def poll_once(runtime: "Runtime", timers_seen: set[str] | frozenset[str] =
         elif message.target in runtime._running or message.target in runtime._ready:
             continue  # this process is on it already (or will be)
         runtime.route(message)
-    for item in await store.pending_work():
+    work = await store.pending_work()
+    # In random order: the process that scheduled a fan-out starts it in order, so taking the
+    # items in the same order would mostly race it for the same leases.
+    random.shuffle(work)
+    for item in work:
         if store.work_claimable(item):
             runtime.start_activity(item)
     for instance_id in list(runtime._watchers):

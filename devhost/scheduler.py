@@ -27,6 +27,8 @@ from .engine import Engine, EpisodeResult, compact, message_id
 from .shim import ReplayState
 from .faults import FaultPlan, InjectedCrash
 from .invoke import ActivityOutcome, Invoker, activity_failure
+from .payloads import PayloadPolicy
+from .disabled import DisabledFunctions
 from .store.base import (
     TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
 )
@@ -49,6 +51,10 @@ class RuntimeOptions:
     # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
     # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
     fast_timestamps: bool | None = None
+    # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).
+    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)
+    # Functions disabled with AzureWebJobs.<name>.Disabled (devhost/disabled.py).
+    disabled: DisabledFunctions = field(default_factory=DisabledFunctions)
 
 
 @dataclass
@@ -81,7 +87,7 @@ class Runtime:
         self.clock = clock
         self.invoker = invoker
         self.options = options or RuntimeOptions()
-        self.engine = Engine(index, self._call_orchestrator)
+        self.engine = Engine(index, self._call_orchestrator, self.options.payloads, self.options.disabled)
         self.stats = RuntimeStats()
         self._on_invocation = on_invocation
         self._ready: dict[str, None] = {}
@@ -89,6 +95,7 @@ class Runtime:
         self._timers: list[tuple[datetime, str, str]] = []
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
+        self._work_queued: set[str] = set()  # ids of work items with a task in this process
         self._last_completion: dict[str, float] = {}
         # Per target: (last completion, deadline) when the batch window first looked expired.
         self._quiet_seen: dict[str, tuple[float, float]] = {}
@@ -390,8 +397,14 @@ class Runtime:
 
     # ------------------------------------------------------------------ activities
     def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
-        """Run ``item`` (after ``delay`` seconds). It counts as in flight from this moment, so the
-        virtual clock cannot skip time between the episode that scheduled it and its start."""
+        """Run ``item`` (after ``delay`` seconds) unless this process already has it queued or
+        running. It counts as in flight from this moment, so the virtual clock cannot skip time
+        between the episode that scheduled it and its start."""
+        if self.options.disabled.holds(self.index, "activity", item.name):
+            return  # the work item stays stored, unrun (devhost/disabled.py)
+        if item.id in self._work_queued:  # the poller sees items this process is about to run
+            return
+        self._work_queued.add(item.id)
         self._inflight[item.instance_id] += 1
         if delay:
             asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._run_activity(item)))
@@ -405,15 +418,19 @@ class Runtime:
 
     async def _run_activity(self, item: WorkItem) -> None:
         assert self._activity_slots is not None
+        crashed = False
         try:
-            if not await self.store.claim_work(item):  # shared stores: leased by another runner
-                return
+            # The lease is taken only once a worker slot is free, as DTFx dequeues a work-item
+            # message only then: a lease taken earlier would expire while the item waits here,
+            # and another process would run it too. A failed claim also covers an item that
+            # was completed (row deleted) since it was queued.
             async with self._activity_slots:
+                if not await self.store.claim_work(item):  # shared stores: leased by another runner
+                    return
                 try:
                     result = await self._execute_activity(item)
                 except InjectedCrash:
-                    # The worker died mid-activity: no result; the item runs again later.
-                    self.start_activity(item, self.options.crash_retry_delay)
+                    crashed = True  # the worker died mid-activity: no result; the item runs again later
                     return
                 await self.store.complete_work(item, result)
                 self.stats.activities += 1
@@ -424,6 +441,9 @@ class Runtime:
                     await self.store.send_messages([duplicate])
                     self.route(duplicate)
         finally:
+            self._work_queued.discard(item.id)
+            if crashed:
+                self.start_activity(item, self.options.crash_retry_delay)
             self._done_in_flight(item.instance_id)
         self._last_completion[item.instance_id] = time.monotonic()
         self.route(result)
@@ -455,7 +475,7 @@ class Runtime:
         self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
         if outcome.ok:
             try:
-                payloads.check("result", item.name, outcome.result)
+                self.options.payloads.check("result", item.name, outcome.result)
             except payloads.PayloadTooLarge as exc:
                 outcome = ActivityOutcome(ok=False, reason=f"Activity function '{item.name}' failed: {exc}")
         now = self.clock.now()
@@ -486,11 +506,13 @@ class Runtime:
 
     # ------------------------------------------------------------------ entities
     async def _run_entity(self, entity_id: str) -> None:
+        name, key = p.parse_entity_scheduler_id(entity_id)
+        if self.options.disabled.holds(self.index, "entity", name):
+            return  # its messages stay stored, unprocessed (devhost/disabled.py)
         messages = [m for m in await self.store.messages_for(entity_id) if m.kind == "entity"]
         if not messages:
             return
         messages.sort(key=lambda m: m.created)
-        name, key = p.parse_entity_scheduler_id(entity_id)
         now = self.clock.now()
         record = await self.store.get_entity(entity_id) or EntityRecord(
             entity_id=entity_id, name=name, key=key, exists=False, state=None, last_modified=now)

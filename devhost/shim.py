@@ -34,6 +34,15 @@ class ShimError(Exception):
     """Fails the orchestration: non-determinism or an invalid API call (spec 4.4)."""
 
 
+class UnknownFunctionError(ShimError):
+    """A call to a function the app does not define (``ThrowIfFunctionDoesNotExist``)."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function.")
+        self.kind = kind
+        self.name = name
+
+
 @dataclass
 class Invocation:
     """One DTFx scheduling call: it owns one sequence number."""
@@ -319,9 +328,7 @@ class _Replay:
 
     def _require(self, kind: str, name: str) -> None:
         if not self.is_known(kind, name):
-            raise ShimError(
-                f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function."
-            )
+            raise UnknownFunctionError(kind, name)
 
     def wait_for_event(self, node: _WaitEvent) -> None:
         key = node.name.lower()

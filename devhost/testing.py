@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import aiohttp
-from azure.functions._durable_functions import df_dumps
+from azure.durable_functions.models.utils.df_serialization import df_dumps  # what start_new uses
 
 from .app_index import AppIndex, load_app
 from .clock import VirtualClock
 from .config import load_config
+from .disabled import DisabledFunctions
 from .engine import compact
 from .faults import FaultPlan
 from .host import DurableHost, HostSettings
@@ -48,9 +49,12 @@ class DurableTestHost:
                                   options: RuntimeOptions | None = None, faults: FaultPlan | None = None,
                                   index: AppIndex | None = None) -> AsyncIterator["DurableTestHost"]:
         config = load_config(app_dir)
-        if faults is not None:
-            options = replace(options or RuntimeOptions(), faults=faults)
         index = index or load_app(config.app_dir)
+        # host.json and the app settings decide, as on Azure
+        options = replace(options or RuntimeOptions(), payloads=config.payloads,
+                          disabled=DisabledFunctions.from_settings(index.functions))
+        if faults is not None:
+            options = replace(options, faults=faults)
         clock = VirtualClock(start=start_time)
         keys = HostKeys.generate()
         host = DurableHost(index, store or MemoryStore(), clock, options=options,
@@ -70,6 +74,11 @@ class DurableTestHost:
     @property
     def base_url(self) -> str:
         return self.server.base_url
+
+    @property
+    def rpc_base_url(self) -> str:
+        """The SDK client's RPC base URL (loopback listener, secret path), as the binding carries it."""
+        return self.server.rpc_base_url
 
     @property
     def auth_headers(self) -> dict[str, str]:

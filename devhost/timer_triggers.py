@@ -7,16 +7,19 @@ import logging
 from .app_index import FunctionInfo
 from .clock import Clock
 from .cron import Schedule
+from .disabled import DisabledFunctions
 from .invoke import Invoker
 
 log = logging.getLogger("devhost")
 
 
 class TimerTriggers:
-    def __init__(self, functions: list[FunctionInfo], clock: Clock, invoker: Invoker) -> None:
+    def __init__(self, functions: list[FunctionInfo], clock: Clock, invoker: Invoker,
+                 disabled: DisabledFunctions = DisabledFunctions()) -> None:
         self.clock = clock
         self.invoker = invoker
-        self.schedules = [(info, Schedule(info.schedule or "")) for info in functions]
+        # A disabled timer gets no listener, so it never fires (devhost/disabled.py).
+        self.schedules = [(info, Schedule(info.schedule or "")) for info in functions if info not in disabled]
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:

@@ -15,31 +15,20 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import azurite as azurite_tool  # noqa: E402
 
-# Set by .ci/run or a developer to reuse a running emulator instead of starting one.
-EXTERNAL_STORAGE_ENV = "DEVHOST_TEST_STORAGE"
-
 
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[str]:
     """Connection string of a real Azurite; also exported as ``AzureWebJobsStorage``."""
-    external = os.environ.get(EXTERNAL_STORAGE_ENV)
-    process = None
-    if external:
-        connection = external
-    else:
-        process = azurite_tool.temporary().start()
-        connection = process.connection_string
-    previous = os.environ.get("AzureWebJobsStorage")
-    os.environ["AzureWebJobsStorage"] = connection
-    try:
-        yield connection
-    finally:
-        if previous is None:
-            os.environ.pop("AzureWebJobsStorage", None)
-        else:
-            os.environ["AzureWebJobsStorage"] = previous
-        if process is not None:
-            process.stop()
+    with azurite_tool.external_or_temporary(os.environ.get(azurite_tool.EXTERNAL_STORAGE_ENV)) as connection:
+        previous = os.environ.get("AzureWebJobsStorage")
+        os.environ["AzureWebJobsStorage"] = connection
+        try:
+            yield connection
+        finally:
+            if previous is None:
+                os.environ.pop("AzureWebJobsStorage", None)
+            else:
+                os.environ["AzureWebJobsStorage"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ temporary folder, waits until all three services answer, and stops the process a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "devstoreaccount1"
@@ -110,6 +112,24 @@ class AzuriteProcess:
 
 def temporary() -> AzuriteProcess:
     return AzuriteProcess(Path(tempfile.mkdtemp(prefix="azurite-")))
+
+
+# Set by .ci/run or a developer to reuse a running emulator instead of starting one.
+EXTERNAL_STORAGE_ENV = "DEVHOST_TEST_STORAGE"
+
+
+@contextlib.contextmanager
+def external_or_temporary(external: str | None) -> Iterator[str]:
+    """``external`` (the value of ``EXTERNAL_STORAGE_ENV``, read by the caller) if set, else the
+    connection string of a throw-away Azurite started here and stopped on exit."""
+    if external:
+        yield external
+        return
+    process = temporary().start()
+    try:
+        yield process.connection_string
+    finally:
+        process.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ..app_index import FunctionInfo
 from ..host import DurableHost
+from .dashboard import dashboard_routes
 from .durable_api import DurableApi
 from .keys import AuthPolicy
 from .routes import AppRoutes, make_app_handler
@@ -18,21 +19,22 @@ log = logging.getLogger("devhost")
 HOST_KEY: web.AppKey[DurableHost] = web.AppKey("devhost", DurableHost)
 
 
-def build_web_app(host: DurableHost, auth: AuthPolicy, route_prefix: str = "api",
+def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_prefix: str = "api",
                   client_max_size: int = 100 * 1024 * 1024) -> web.Application:
+    """The public port: the app's routes and the keyed management webhooks. The SDK client's RPC
+    surface is not here but on its own loopback listener (``rpc.py``), at ``rpc_base_url``."""
     app = web.Application(client_max_size=client_max_size)
     app[HOST_KEY] = host
-    app.router.add_routes(DurableApi(host, auth).routes())
+    app.router.add_routes(DurableApi(host, auth).public_routes())
+    app.router.add_routes(dashboard_routes(host.index, auth, host.settings.task_hub))
 
     routes = AppRoutes(host.index.of_kind("http"), route_prefix)
 
     async def invoke(info: FunctionInfo, req: func.HttpRequest, request: web.Request) -> func.HttpResponse:
         binding = None
         if info.client_param:
-            port = request.transport.get_extra_info("sockname")[1] if request.transport else request.url.port
-            binding = client_binding(
-                f"{request.scheme}://{request.host}", f"http://127.0.0.1:{port}/durabletask/",
-                host.settings.task_hub, host.settings.connection_name, auth.system_key, info.client_binding)
+            binding = client_binding(f"{request.scheme}://{request.host}", rpc_base_url, host.settings.task_hub,
+                                     host.settings.connection_name, auth.system_key, info.client_binding)
         t0 = time.perf_counter()
         try:
             response = await host.invoker.http(info, req, binding)
@@ -41,10 +43,18 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, route_prefix: str = "api"
         return response
 
     prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
-    app.router.add_route("*", prefix + "/{tail:.*}", make_app_handler(routes, auth, invoke))
+    app.router.add_route("*", prefix + "/{tail:.*}",
+                         make_app_handler(routes, auth, invoke, host.runtime.options.disabled))
 
     async def root(request: web.Request) -> web.Response:
         return web.json_response({"state": "Running"})
 
+    async def not_found(request: web.Request) -> web.Response:
+        # Anything else (the SDK's /durabletask RPC paths included) is not served on this port. A
+        # webhook path with another method lands here too: HttpApiHandler answers those 404 as well.
+        return web.json_response({"error": f"Nothing is served at '{request.path}' with {request.method}."},
+                                 status=404)
+
     app.router.add_get("/", root)
+    app.router.add_route("*", "/{tail:.*}", not_found)
     return app

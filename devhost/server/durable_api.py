@@ -1,22 +1,21 @@
 """The extension's HTTP API: public webhooks (``/runtime/webhooks/durabletask``, system key)
-and the local RPC endpoint the SDK's client calls (``/durabletask``, loopback only).
+and the local RPC endpoint the SDK's client calls (served by ``rpc.py`` on its own listener).
 
 One handler set serves both, as ``HttpApiHandler`` does in the extension (spec 8.2, 9).
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from ..host import DurableHost, HostError, input_text_from_client_body
+from ..host import MAX_INSTANCE_ID_LENGTH, DurableHost, HostError, WrongStateError, input_text_from_client_body
 from ..protocol import parse_timestamp
 from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
 from .keys import AuthPolicy, unauthorized
-from .urls import RPC_PATH, WEBHOOK_PATH, management_urls
+from .urls import WEBHOOK_PATH, management_urls
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _RUNTIME_STATUSES = {"Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
@@ -61,8 +60,8 @@ class DurableApi:
         self.auth = auth
 
     # ----------------------------------------------------------------- wiring
-    def routes(self) -> list[web.RouteDef]:
-        table: list[tuple[str, str, Handler]] = [
+    def _table(self) -> list[tuple[str, str, Handler]]:
+        return [
             ("POST", "/orchestrators/{functionName}", self.start),
             ("POST", "/orchestrators/{functionName}/{instanceId}", self.start),
             ("GET", "/instances", self.list_instances),
@@ -82,36 +81,39 @@ class DurableApi:
             ("POST", "/entities/{entityName}/{entityKey}", self.signal_entity),
             ("DELETE", "/entities/{entityName}/{entityKey}", self.delete_entity),
         ]
-        defs: list[web.RouteDef] = []
-        for prefix, guard in ((WEBHOOK_PATH, self._public), (RPC_PATH, self._rpc)):
-            for method, path, handler in table:
-                defs.append(web.route(method, prefix + path, guard(handler)))
-        return defs
 
-    def _public(self, handler: Handler) -> Handler:
+    def public_routes(self) -> list[web.RouteDef]:
+        """The management webhooks on the public port: system or master key."""
+        return [web.route(method, WEBHOOK_PATH + path, self._keyed(handler)) for method, path, handler in self._table()]
+
+    def rpc_routes(self, prefix: str) -> list[web.RouteDef]:
+        """The same handlers for the SDK's client, mounted on the local RPC listener (``rpc.py``)."""
+        return [web.route(method, prefix + path, self._unkeyed(handler)) for method, path, handler in self._table()]
+
+    def _keyed(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
             if not self.auth.allows(request, "system"):
                 return unauthorized()
             return await self._safe(handler, request)
         return guarded
 
-    def _rpc(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            # The extension's RPC listener binds to loopback only; keep it that way.
-            if not _is_loopback(request.remote):
-                return message(403, "The durable RPC endpoint only accepts loopback connections.")
+    def _unkeyed(self, handler: Handler) -> Handler:
+        async def safe(request: web.Request) -> web.StreamResponse:
             return await self._safe(handler, request)
-        return guarded
+        return safe
 
     async def _safe(self, handler: Handler, request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
+        except WrongStateError as exc:  # HttpApiHandler's catch-all: 500 with the exception's details
+            return message(500, "Something went wrong while processing your request", ExceptionMessage=exc.message,
+                           ExceptionType="System.InvalidOperationException", StackTrace=None)
         except HostError as exc:
             if exc.status == 400:  # the extension's ArgumentException shape; the SDK reads ExceptionMessage
                 return message(400, "One or more of the arguments submitted is incorrect",
                                ExceptionMessage=exc.message, ExceptionType="System.ArgumentException")
             return message(exc.status, exc.message)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, _InvalidJson):
             return message(400, "Invalid JSON content.")
 
     def _origin(self, request: web.Request) -> str:
@@ -126,7 +128,7 @@ class DurableApi:
     # ----------------------------------------------------------------- orchestrations
     async def start(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        input_text = input_text_from_client_body(body)
+        input_text = _input_text(body)
         instance_id = await self.host.start_new(request.match_info["functionName"],
                                                 request.match_info.get("instanceId"), input_text)
         return await self._respond_started(request, instance_id)
@@ -172,7 +174,12 @@ class DurableApi:
             statuses=_statuses(request), prefix=request.query.get("instanceIdPrefix"),
             top=int(top) if top else 100, continuation=request.headers.get("x-ms-continuation-token") or None,
         )
-        rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+        try:
+            rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+        except (ValueError, KeyError, TypeError) as exc:  # a token the store cannot decode
+            if query.continuation is None:
+                raise
+            raise HostError(400, "Invalid continuation token.") from exc
         return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
 
     async def purge_one(self, request: web.Request) -> web.StreamResponse:
@@ -200,7 +207,7 @@ class DurableApi:
         if request.content_type != "application/json":
             return message(400, "Only application/json request content is supported")
         body = await request.read()
-        data_text = input_text_from_client_body(body)
+        data_text = _input_text(body)
         await self.host.raise_event(instance_id, request.match_info["eventName"], data_text)
         return web.Response(status=202)
 
@@ -243,7 +250,7 @@ class DurableApi:
         if not body:
             input_text = None
         elif request.content_type == "application/json":
-            input_text = input_text_from_client_body(body)
+            input_text = _input_text(body)
         else:
             input_text = body.decode("utf-8", errors="replace")
         await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), operation, input_text)
@@ -254,18 +261,25 @@ class DurableApi:
         return web.Response(status=202)
 
 
+class _InvalidJson(Exception):
+    """A body the extension's JSON reader refuses (HttpApiHandler: JsonReaderException -> 400)."""
+
+
+def _input_text(body: bytes) -> str | None:
+    try:
+        return input_text_from_client_body(body)
+    except (ValueError, RecursionError) as exc:  # not UTF-8, the int-str digit limit, deep nesting
+        raise _InvalidJson() from exc
+
+
 def _entity_key(request: web.Request) -> str:
     key = request.match_info["entityKey"]
-    return "" if key == "$" else key
-
-
-def _is_loopback(remote: str | None) -> bool:
-    if not remote:
-        return False
-    try:
-        return ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        return False
+    key = "" if key == "$" else key
+    # An entity's instance id is "@name@key": held to the extension's instance id limit
+    # (DurableClient.MaxInstanceIdLength) so it also fits a storage partition key (1 KiB).
+    if len(request.match_info["entityName"]) + len(key) + 2 > MAX_INSTANCE_ID_LENGTH:
+        raise HostError(400, f"Entity IDs ('@name@key') must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
+    return key
 
 
 __all__ = ["DurableApi"]

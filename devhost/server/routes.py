@@ -12,6 +12,7 @@ import azure.functions as func
 from aiohttp import web
 
 from ..app_index import FunctionInfo
+from ..disabled import DisabledFunctions
 from .keys import AuthPolicy, unauthorized
 
 log = logging.getLogger("devhost")
@@ -109,7 +110,8 @@ def to_aiohttp_response(response: func.HttpResponse) -> web.Response:
 
 
 def make_app_handler(routes: AppRoutes, auth: AuthPolicy,
-                     invoke: Callable[[FunctionInfo, func.HttpRequest, web.Request], Any]):
+                     invoke: Callable[[FunctionInfo, func.HttpRequest, web.Request], Any],
+                     disabled: DisabledFunctions = DisabledFunctions()):
     async def handle(request: web.Request) -> web.StreamResponse:
         path = request.match_info.get("tail", "")
         route, params, path_matched = routes.resolve(path, request.method)
@@ -117,15 +119,19 @@ def make_app_handler(routes: AppRoutes, auth: AuthPolicy,
             status = 405 if path_matched else 404
             message = "Method not allowed for this route." if path_matched else f"No function matches '/{routes.prefix}/{path}'."
             return web.json_response({"error": message}, status=status)
+        if route.info in disabled and not auth.allows(request, "admin"):
+            # FunctionInvocationMiddleware: a disabled function is not found, unless called with admin rights
+            return web.json_response({"error": f"No function matches '/{routes.prefix}/{path}'."}, status=404)
         if not auth.allows(request, route.info.auth_level):
             return unauthorized()
         body = await request.read()
         try:
             response = await invoke(route.info, to_func_request(request, body, params), request)
-        except Exception as exc:
-            log.exception("Function '%s' failed", route.info.name)
-            return web.json_response({"error": f"Exception while executing function: Functions.{route.info.name}"
-                                      f" -> {type(exc).__name__}: {exc}"}, status=500)
+        except Exception:
+            # As the Functions host: the exception goes to the log, the caller gets a bare 500
+            # (Azure/azure-functions-host Middleware/ExceptionMiddleware.cs sets the status only).
+            log.exception("Exception while executing function: Functions.%s", route.info.name)
+            return web.Response(status=500)
         return to_aiohttp_response(response)
 
     return handle

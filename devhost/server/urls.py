@@ -5,7 +5,6 @@ import json
 from urllib.parse import quote
 
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"
-RPC_PATH = "/durabletask"
 
 
 def _suffix(task_hub: str, connection: str, key: str | None) -> str:

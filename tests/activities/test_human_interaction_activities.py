@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from activities.human_interaction import escalate, process_approval, request_approval
-from app_common.payloads.human_interaction import ApprovalDecision
+from app_common import approval_claims
+from app_common.payloads.human_interaction import ApprovalDecision, DecisionClaim
 from app_common.settings import results_container
 from app_common.validation import ValidationError
 from tests.blobs import read_json_blob
@@ -19,8 +20,26 @@ def test_request_process_and_escalate_leave_records(blob_service, unique):
     assert decided["outcome"] == "rejected" and decided["approver"] == "bob"
     assert read_json_blob(blob_service, results_container(), f"approvals/{unique}/decision.json")["outcome"] == "rejected"
 
-    escalated = escalate({"instance_id": unique, "request": request, "timeout_hours": 0.5})
+    escalated = escalate({"instance_id": f"{unique}-t", "request": request, "timeout_hours": 0.5})
     assert escalated["outcome"] == "escalated" and escalated["note"] == "no decision within 0.5 hours"
+
+
+def test_each_outcome_claims_once_and_records_a_decision_it_superseded(blob_service, unique):
+    """A decision the route accepted (its claim) that the orchestrator did not apply — the timer
+    won, or another event came first — is recorded as superseded by the activity that applies
+    the outcome; a retried activity (at-least-once) finds its own claim and records nothing."""
+    request = {"title": "t"}
+    assert approval_claims.claim(unique, DecisionClaim("approved", "alice")) is None  # the route's claim
+    escalated = escalate({"instance_id": unique, "request": request, "timeout_hours": 1})
+    assert escalated["note"] == ("no decision within 1 hours; superseded: a decision (approved by alice) "
+                                 "accepted at the same moment did not count")
+    record = read_json_blob(blob_service, results_container(), f"approvals/{unique}/escalation.json")
+    assert record["superseded"] == {"outcome": "approved", "approver": "alice"}
+
+    other = f"{unique}-2"
+    decided = {"instance_id": other, "request": request, "approved": True, "approver": "carol"}
+    assert process_approval(decided)["note"] is None and process_approval(decided)["note"] is None  # retried
+    assert approval_claims.claim(other, DecisionClaim("rejected", "dave")) == DecisionClaim("approved", "carol")
 
 
 @pytest.mark.parametrize("payload, expected", [

@@ -73,6 +73,9 @@ async def test_s4_4_unknown_activity_fails_the_orchestration(env):
     status = await env.wait(instance_id)
     assert status["runtimeStatus"] == "Failed"
     assert "The function 'does_not_exist' doesn't exist" in status["output"]
+    # DurableTaskExtension.GetInvalidActivityFunctionMessage lists the known activities
+    assert "Additional info: The following are the known activity functions: '" in status["output"]
+    assert "'hello'" in status["output"]
 
 
 async def test_s11_quirk9_call_activity_by_object_uses_the_python_name(env):
@@ -98,7 +101,8 @@ async def test_s11_quirk11_sync_client_function_and_other_context_names_are_refu
         "@app.orchestration_trigger(context_name='ctx')\n"
         "def orch(ctx):\n    yield ctx.call_activity('a', 1)\n"
     )
-    with pytest.raises(AppLoadError, match=re.escape("must be named 'context'")):
+    # The SDK's handle parameter is literally ``context``; the worker refuses any other binding name.
+    with pytest.raises(AppLoadError, match=re.escape('cannot load the orch function: the "context" parameter')):
         load_app(tmp_path)
 
 

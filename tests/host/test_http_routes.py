@@ -49,6 +49,12 @@ async def test_s12_5_create_check_status_response_uses_the_request_origin(env):
     assert "rewindPostUri" in body  # the SDK's payload (the extension's own omits it)
 
 
-async def test_durable_rpc_refuses_non_loopback_and_needs_no_key_on_loopback(env):
-    async with env.session.get("/durabletask/instances/") as response:
-        assert response.status == 200
+
+async def test_a_function_that_raises_answers_a_bare_500_and_logs_the_exception(env, function_errors):
+    """The Functions host's ExceptionMiddleware sets status 500 and writes no body: the exception
+    text goes to the log, never to the caller (Azure/azure-functions-host
+    src/WebJobs.Script.WebHost/Middleware/ExceptionMiddleware.cs)."""
+    async with env.request("POST", "/api/client/no-such-operation", json={}) as response:
+        assert response.status == 500
+        assert await response.read() == b""
+    assert "unknown operation no-such-operation" in function_errors()

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Not application code, or local-only: tests, tooling, the local dev host, the venv.
+# Not application code, or local-only: tests, tooling, the local dev host, the venvs (.venv, .venv-3.13, ...).
 EXCLUDED_DIRS = {
     ".git", ".venv", "venv", "__pycache__", ".pytest_cache", "node_modules", ".python_packages",
     ".azure", ".ci", "tests", "scripts", "infra", "docs", "devhost", ".devhost", "bench",
@@ -36,7 +36,7 @@ class Scan:
 def app_python_files(root: Path) -> list[Path]:
     return sorted(
         p for p in root.rglob("*.py")
-        if not any(part in EXCLUDED_DIRS for part in p.relative_to(root).parts[:-1])
+        if not any(part in EXCLUDED_DIRS or part.startswith(".venv") for part in p.relative_to(root).parts[:-1])
     )
 
 

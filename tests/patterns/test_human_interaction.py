@@ -1,11 +1,18 @@
 """Human interaction: approve, reject, time out (72 h of virtual time), and the 404/409/400/401 cases."""
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
-from app_common import names
+import aiohttp
+
+from app_common import approval_claims, names
+from app_common.payloads.human_interaction import DecisionClaim
 from app_common.settings import results_container
+from devhost.faults import FaultPlan
+from devhost.scheduler import RuntimeOptions
+from devhost.testing import DurableTestHost
 from tests.blobs import read_json_blob
 
 from .conftest import WEBHOOKS, all_instances, assert_no_system_key, get_json, post_json
@@ -143,3 +150,91 @@ async def test_unreadable_event_is_treated_as_rejection(env):
     await env.raise_event(instance_id, names.APPROVAL_EVENT, "maybe?")
     result = await env.wait(instance_id)
     assert result["output"]["outcome"] == "rejected" and "unreadable decision" in result["output"]["note"]
+
+
+# ---------------------------------------------------------------- decision contract (issue 12 item 5)
+async def decide(env, instance_id: str, approver: str, approved: bool = True, *, own_session: bool = False):
+    body = {"approved": approved, "approver": approver}
+    if not own_session:
+        return await post_json(env, f"/api/approvals/{instance_id}", body)
+    async with aiohttp.ClientSession(base_url=env.base_url) as session, \
+            session.post(f"/api/approvals/{instance_id}", json=body, headers=env.auth_headers) as resp:
+        return resp.status, await resp.json(), dict(resp.headers)
+
+
+async def test_second_decision_right_after_the_first_is_409_and_names_the_one_that_counted(env):
+    instance_id = await start(env)
+    assert (await decide(env, instance_id, "alice"))[0] == 202
+    status, body, _ = await decide(env, instance_id, "eve", approved=False)  # before the orchestrator ran
+
+    assert status == 409 and body["error"]
+    assert body.get("decision", {"outcome": body["state"]})["outcome"] == "approved"
+    result = await env.wait(instance_id)
+    assert result["output"]["approver"] == "alice" and result["output"]["note"] is None
+
+
+async def test_concurrent_decisions_exactly_one_counts_and_the_others_get_409(env):
+    instance_id = await start(env)
+    approvers = [f"approver-{i}" for i in range(6)]
+
+    answers = await asyncio.gather(*(decide(env, instance_id, a, approved=i % 2 == 0, own_session=True)
+                                     for i, a in enumerate(approvers)))
+
+    accepted = [approvers[i] for i, (status, _, _) in enumerate(answers) if status == 202]
+    assert len(accepted) == 1, answers
+    assert sorted(status for status, _, _ in answers) == [202] + [409] * 5
+    for status, body, _ in answers:
+        if status == 409:
+            assert body["error"] and body.get("decision", {}).get("approver", accepted[0]) == accepted[0]
+    result = await env.wait(instance_id)
+    assert result["output"]["approver"] == accepted[0] and result["output"]["note"] is None
+
+
+async def test_decision_before_the_orchestrator_first_runs_is_accepted_and_applied(azurite):
+    """On Azure a start can take seconds. The extension accepts an event for a Pending instance
+    (``DurableClient.cs``: ``IsOrchestrationRunning`` is Running, Suspended, Pending or
+    ContinuedAsNew) and the SDK's ``wait_for_external_event`` takes an already-received event, so
+    an early decision is accepted, not refused. Here the first episode keeps crashing before its
+    commit (the instance stays Pending) until the decision has been delivered."""
+    faults = FaultPlan(crash_before_commit=10**9)
+    async with DurableTestHost.start_time_skipping(".", faults=faults,
+                                                   options=RuntimeOptions(poison_attempts=10**9)) as env:
+        status, body, _ = await post_json(env, "/api/approvals", {"request": REQUEST})
+        instance_id = body["id"]
+        assert (await env.status(instance_id))["runtimeStatus"] == "Pending"
+
+        status, body, _ = await decide(env, instance_id, "early-bird")
+        assert status == 202, body
+        assert (await env.status(instance_id))["runtimeStatus"] == "Pending"
+        faults.crash_before_commit = 0
+
+        result = await env.wait(instance_id)
+        assert result["output"]["outcome"] == "approved" and result["output"]["approver"] == "early-bird"
+
+
+async def test_a_claimed_decision_whose_delivery_was_cut_off_is_delivered_by_the_next_request(env):
+    """The route claims, then raises the event; if it dies in between (Azure recycles workers),
+    the next decision request finds the claim, answers 409 naming it, and delivers it."""
+    instance_id = await start(env)
+    approval_claims.claim(instance_id, DecisionClaim("rejected", "alice"))  # the cut-off request
+
+    status, body, _ = await decide(env, instance_id, "bob")
+    assert status == 409 and body["decision"] == {"outcome": "rejected", "approver": "alice"}
+    result = await env.wait(instance_id)
+    assert result["output"]["outcome"] == "rejected" and result["output"]["approver"] == "alice"
+
+
+async def test_a_decision_that_loses_to_the_timeout_is_recorded_as_superseded(env, blob_service):
+    """A decision claimed as the timer fired (its event arrives after the orchestrator chose the
+    timeout) does not disappear: Escalate finds its claim and records it."""
+    instance_id = await start(env, timeout_hours=1)
+    approval_claims.claim(instance_id, DecisionClaim("approved", "late-larry"))  # never delivered in time
+
+    result = await env.wait(instance_id)
+
+    assert result["output"]["outcome"] == "escalated"
+    assert "superseded: a decision (approved by late-larry)" in result["output"]["note"]
+    record = read_json_blob(blob_service, results_container(), f"approvals/{instance_id}/escalation.json")
+    assert record["superseded"] == {"outcome": "approved", "approver": "late-larry"}
+    status, body, _ = await decide(env, instance_id, "anyone")
+    assert status == 409 and body["status"] == "Completed"

@@ -74,6 +74,7 @@ class AzureBase(Store):
         self._msg_index: dict[str, tuple[str, str]] = {}  # message id -> (partition, blob name)
         # Leases held by this process.
         self._held_targets: dict[str, str] = {}  # target -> lease row etag
+        self._target_until: dict[str, float] = {}  # target -> end of its lease
         self._held_work: dict[str, _WorkState] = {}
         self._work_state: dict[str, _WorkState] = {}
         self._attempts: dict[str, int] = {}

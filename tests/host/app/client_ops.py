@@ -56,6 +56,8 @@ async def run(client: df.DurableOrchestrationClient, operation: str, args: dict[
     if operation == "read_entity":
         response = await client.read_entity_state(df.EntityId(args["name"], args["key"]))
         return {"exists": response.entity_exists, "state": response.entity_state}
+    if operation == "rpc_base_url":  # what the durableClient binding handed the SDK
+        return client._orchestration_bindings.rpc_base_url
     if operation == "wait_or_check":
         response = await client.wait_for_completion_or_create_check_status_response(
             None, args["instance_id"], timeout_in_milliseconds=args.get("timeout_ms", 2000))

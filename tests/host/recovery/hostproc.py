@@ -30,8 +30,9 @@ class HostProcess:
     markers: Path
     log_path: Path
     port: int = 0
-    process: subprocess.Popen | None = field(default=None, repr=False)
     app: Path = APP
+    settings: dict[str, str] = field(default_factory=dict)  # extra/overriding environment
+    process: subprocess.Popen | None = field(default=None, repr=False)
     args: tuple[str, ...] = ()  # more command-line flags
 
     @property
@@ -43,6 +44,7 @@ class HostProcess:
         env = dict(os.environ, AzureWebJobsStorage=self.connection, DEVHOST_MASTER_KEY=MASTER_KEY,
                    RECOVERY_TASK_HUB=self.hub, RECOVERY_MARKERS=str(self.markers),
                    DEVHOST_LEASE_SECONDS="2", DEVHOST_POLL_SECONDS="0.2", PYTHONUNBUFFERED="1")
+        env.update(self.settings)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devhost", "--app-dir", str(self.app), "--port", str(self.port), "--store", "azure",
@@ -127,3 +129,15 @@ class HostProcess:
 def marker_count(markers: Path, kind: str) -> int:
     folder = markers / kind
     return len(list(folder.iterdir())) if folder.is_dir() else 0
+
+
+def executions(markers: Path, kind: str) -> list[tuple[str, int]]:
+    """(key, pid) of every recorded execution of ``kind`` (markers are ``<key>.<pid>.<random>``)."""
+    folder = markers / kind
+    if not folder.is_dir():
+        return []
+    runs = []
+    for path in folder.iterdir():
+        key, pid, _ = path.name.rsplit(".", 2)
+        runs.append((key, int(pid)))
+    return runs

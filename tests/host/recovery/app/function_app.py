@@ -21,7 +21,8 @@ def _mark(kind: str, key: str) -> None:
     if folder:
         path = Path(folder) / kind
         path.mkdir(parents=True, exist_ok=True)
-        (path / f"{key}.{uuid.uuid4().hex[:8]}").write_text("done")
+        # <key>.<pid>.<random>: executions per key, and which process ran them
+        (path / f"{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}").write_text("done")
 
 
 # ---------------------------------------------------------------- HTTP starter
@@ -58,7 +59,8 @@ def approval(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def fanout(context: df.DurableOrchestrationContext):
     spec = context.get_input()
-    tasks = [context.call_activity("work", {"i": i, "delay": spec.get("delay", 0)}) for i in range(spec["n"])]
+    job = {"delay": spec.get("delay", 0), "pause": spec.get("pause", 0), "tag": spec.get("tag", "")}
+    tasks = [context.call_activity("work", {"i": i, **job}) for i in range(spec["n"])]
     results = yield context.task_all(tasks)
     return {"count": len(results), "sum": sum(results)}
 
@@ -81,8 +83,9 @@ def record(decision: str) -> str:
 @app.activity_trigger(input_name="job")
 async def work(job: dict) -> int:
     i = job["i"]
-    await asyncio.sleep(job.get("delay", 0) * i)  # staggered, so a crash lands half-way
-    _mark("work", str(i))
+    # staggered (delay), so a crash lands half-way; or each as long (pause)
+    await asyncio.sleep(job.get("delay", 0) * i + job.get("pause", 0))
+    _mark("work", f"{job.get('tag', '')}{i}")
     return i * i
 
 
