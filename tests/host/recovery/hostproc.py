@@ -33,6 +33,7 @@ class HostProcess:
     app: Path = APP
     settings: dict[str, str] = field(default_factory=dict)  # extra/overriding environment
     process: subprocess.Popen | None = field(default=None, repr=False)
+    args: tuple[str, ...] = ()  # more command-line flags
 
     @property
     def base_url(self) -> str:
@@ -46,7 +47,8 @@ class HostProcess:
         env.update(self.settings)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "devhost", "--app-dir", str(self.app), "--port", str(self.port), "--store", "azure"],
+            [sys.executable, "-m", "devhost", "--app-dir", str(self.app), "--port", str(self.port), "--store", "azure",
+             *self.args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as session:

@@ -41,6 +41,15 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
 
 
 @pytest_asyncio.fixture
+async def azure(azurite: str) -> AsyncIterator[Store]:
+    """One Azure store on a fresh task hub (the Azure-only tests)."""
+    store = await open_azure(azurite, unique_hub())
+    yield store
+    await store.delete_task_hub()
+    await store.close()
+
+
+@pytest_asyncio.fixture
 async def azure_pair(azurite: str) -> AsyncIterator[tuple[Store, Store]]:
     """Two stores (two 'processes') on one task hub, with short leases."""
     hub = unique_hub()

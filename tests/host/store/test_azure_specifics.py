@@ -13,16 +13,8 @@ from devhost.store.azure import (
 )
 from devhost.store.base import COMPLETED, PENDING, EntityRecord, EpisodeCommit, Message
 
-from .conftest import open_azure, unique_hub
+from .conftest import open_azure
 from .records import T0, create, event_message, first_episode, instance
-
-
-@pytest.fixture
-async def azure(azurite):
-    store = await open_azure(azurite, unique_hub())
-    yield store
-    await store.delete_task_hub()
-    await store.close()
 
 
 def test_development_storage_connection_string():

@@ -1,0 +1,137 @@
+"""The table and blob clients of one task hub, the caches shared by the store's parts, and the
+store's lifecycle (open, close, delete)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+from azure.data.tables.aio import TableServiceClient
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient
+
+from ..base import Store
+from .keys import escape_key, normalize_connection_string, validate_task_hub
+from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
+
+
+# ---------------------------------------------------------------------------- small records
+@dataclass
+class _Sentinel:
+    etag: str
+    execution_id: str
+    status: str
+    history_start: int
+    history_end: int
+    consumed: frozenset[str]
+    read_at: float
+    outbox: str  # RowKey of the last commit's outbox row ("" if it sent nothing)
+    entity: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class _WorkState:
+    partition: str
+    etag: str
+    owner: str
+    until: float
+    count: int
+
+
+class AzureBase(Store):
+    """State and clients shared by the parts of ``AzureStore`` (one mixin per job)."""
+
+    shared = True
+
+    def __init__(self, connection_string: str, task_hub: str, *, lease_seconds: float | None = None,
+                 poll_interval: float | None = None, owner: str | None = None) -> None:
+        self.connection_string = normalize_connection_string(connection_string)
+        self.task_hub = validate_task_hub(task_hub)
+        self.lease_seconds = float(lease_seconds or os.environ.get("DEVHOST_LEASE_SECONDS") or 15)
+        self.poll_interval = float(poll_interval or os.environ.get("DEVHOST_POLL_SECONDS") or 0.5)
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.faults = WriteFaults()
+        hub = task_hub
+        self.table_names = {
+            "instances": f"{hub}Instances", "history": f"{hub}History", "messages": f"{hub}Messages",
+            "work": f"{hub}WorkItems", "entities": f"{hub}Entities", "leases": f"{hub}Leases",
+        }
+        self.container_name = f"{hub.lower()}-largemessages"
+        self._service: TableServiceClient | None = None
+        self._blob_service: BlobServiceClient | None = None
+        self._container: ContainerClient | None = None
+        self._t: dict[str, Any] = {}  # Tracked TableClients
+        # Caches (this process only; each is validated against an ETag before use).
+        self._sentinels: dict[str, _Sentinel] = {}
+        self._resolved: dict[str, tuple[str, set[Any]]] = {}
+        self._entity_rows: dict[str, tuple[float, Any]] = {}
+        self._msg_index: dict[str, tuple[str, str]] = {}  # message id -> (partition, blob name)
+        # Leases held by this process.
+        self._held_targets: dict[str, str] = {}  # target -> lease row etag
+        self._target_until: dict[str, float] = {}  # target -> end of its lease
+        self._held_work: dict[str, _WorkState] = {}
+        self._work_state: dict[str, _WorkState] = {}
+        self._attempts: dict[str, int] = {}
+        self._work_blobs: dict[str, str] = {}
+        self._entity_blobs: dict[str, set[str]] = {}
+        self._processed: dict[str, tuple[str, dict[str, float]]] = {}  # entity id -> (etag, dedup window)
+        self._outbox_sent: set[str] = set()  # outbox rows this process dispatched and deleted
+        self._renewer: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def open(self) -> None:
+        if self._service is not None:
+            return
+        self._service = TableServiceClient.from_connection_string(self.connection_string)
+        for key, name in self.table_names.items():
+            table = await self._service.create_table_if_not_exists(name)
+            self._t[key] = Tracked(table, TABLE_WRITES, self.faults)
+        self._blob_service = BlobServiceClient.from_connection_string(self.connection_string)
+        container = self._blob_service.get_container_client(self.container_name)
+        try:
+            await container.create_container()
+        except ResourceExistsError:
+            pass
+        self._container = Tracked(container, BLOB_WRITES, self.faults)  # type: ignore[assignment]
+        await self._repair_projections()
+        await self._recover_outboxes()
+        self._renewer = asyncio.create_task(self._renew_loop(), name="devhost-lease-renewal")
+
+    async def close(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._renewer
+            self._renewer = None
+        for target in list(self._held_targets):
+            with contextlib.suppress(Exception):
+                await self._release(target)
+        for item_id, state in list(self._held_work.items()):
+            with contextlib.suppress(Exception):  # let another process take it at once
+                await self._t["work"].update_entity(
+                    {"PartitionKey": state.partition, "RowKey": escape_key(item_id), "LeaseUntil": 0.0},
+                    mode=UpdateMode.MERGE, etag=state.etag, match_condition=MatchConditions.IfNotModified)
+        self._held_work.clear()
+        for client in self._t.values():
+            await client.close()
+        self._t.clear()
+        if self._blob_service is not None:
+            await self._blob_service.close()
+        if self._service is not None:
+            await self._service.close()
+        self._service = self._blob_service = self._container = None
+
+    async def delete_task_hub(self) -> None:
+        """Drop every table and the blob container of this task hub (tests, `reset`)."""
+        assert self._service is not None and self._container is not None
+        for name in self.table_names.values():
+            await self._service.delete_table(name)
+        with contextlib.suppress(ResourceNotFoundError):
+            await self._container.delete_container()
+

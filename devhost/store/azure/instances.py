@@ -1,0 +1,198 @@
+"""Instance rows: the sentinel (authoritative state), the query view, create/read/query/purge."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import asdict
+from typing import Any, Iterable
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from ..base import ACTIVE_STATUSES, PENDING, InstanceQuery, InstanceRecord, Message, ParentRef
+from .keys import SENTINEL, _decode_token, _encode_token, escape_key
+from .client import AzureBase, _Sentinel
+
+
+class InstancesMixin(AzureBase):
+    def _instance_entity(self, record: InstanceRecord, uploads: list[tuple[str, str]]) -> dict[str, Any]:
+        entity: dict[str, Any] = {
+            "PartitionKey": escape_key(record.instance_id),
+            "InstanceId": record.instance_id,
+            "Name": record.name,
+            "ExecutionId": record.execution_id,
+            "RuntimeStatus": record.status,
+            "CreatedTime": record.created_time,
+            "LastUpdatedTime": record.last_updated_time,
+            "Generation": record.generation,
+            "Parent": json.dumps(asdict(record.parent)) if record.parent else "",
+        }
+        self._text(entity, "Input", record.input, record.instance_id, uploads)
+        self._text(entity, "Output", record.output, record.instance_id, uploads)
+        self._text(entity, "CustomStatus", record.custom_status, record.instance_id, uploads)
+        return entity
+
+    async def _record_from(self, entity: dict[str, Any], etag: str | None) -> InstanceRecord:
+        input_text, output, custom = await asyncio.gather(
+            self._read_text(entity, "Input"), self._read_text(entity, "Output"),
+            self._read_text(entity, "CustomStatus"))
+        parent = json.loads(entity["Parent"]) if entity.get("Parent") else None
+        return InstanceRecord(
+            instance_id=entity["InstanceId"], name=entity["Name"], execution_id=entity["ExecutionId"],
+            status=entity["RuntimeStatus"], input=input_text, created_time=entity["CreatedTime"],
+            last_updated_time=entity["LastUpdatedTime"], output=output, custom_status=custom,
+            parent=ParentRef(**parent) if parent else None, generation=int(entity.get("Generation") or 0),
+            etag=etag)
+
+
+    def _projection(self, sentinel: dict[str, Any]) -> dict[str, Any]:
+        skip = {"RowKey", "HistoryStart", "Consumed", "ConsumedBlob", "Outbox"}
+        row = {k: v for k, v in sentinel.items() if k not in skip}
+        row["RowKey"] = ""
+        return row
+
+    async def _read_sentinel(self, instance_id: str) -> _Sentinel | None:
+        try:
+            entity = await self._t["history"].get_entity(escape_key(instance_id), SENTINEL)
+        except ResourceNotFoundError:
+            self._sentinels.pop(instance_id, None)
+            return None
+        consumed_text = await self._read_text(entity, "Consumed")
+        info = _Sentinel(
+            etag=entity.metadata["etag"], execution_id=entity["ExecutionId"], status=entity["RuntimeStatus"],
+            history_start=int(entity.get("HistoryStart") or 0), history_end=int(entity.get("HistoryEnd") or 0),
+            consumed=frozenset(json.loads(consumed_text) if consumed_text else ()), read_at=time.monotonic(),
+            outbox=entity.get("Outbox") or "", entity=dict(entity))
+        self._sentinels[instance_id] = info
+        return info
+
+    async def _repair_projections(self) -> None:
+        """After a crash between an episode's commit and its query-view write, the view still
+        shows an active status: rewrite every active view row from its sentinel."""
+        statuses = sorted(ACTIVE_STATUSES)
+        flt = " or ".join(f"RuntimeStatus eq @s{i}" for i in range(len(statuses)))
+        params = {f"s{i}": s for i, s in enumerate(statuses)}
+        async for row in self._t["instances"].query_entities(flt, parameters=params):
+            instance_id = row.get("InstanceId")
+            if not instance_id:
+                continue
+            sentinel = await self._read_sentinel(instance_id)
+            if sentinel is None:
+                await self._t["instances"].delete_entity(row["PartitionKey"], "")
+                continue
+            if (row.get("RuntimeStatus") != sentinel.status or row.get("ExecutionId") != sentinel.execution_id
+                    or int(row.get("HistoryEnd") or 0) != sentinel.history_end):
+                await self._t["instances"].upsert_entity(self._projection(sentinel.entity), mode=UpdateMode.REPLACE)
+            if sentinel.status == PENDING and sentinel.history_end == sentinel.history_start:
+                # No episode committed yet: make sure the start message exists (same id: idempotent).
+                from ...engine import start_message
+
+                record = await self._record_from(sentinel.entity, sentinel.etag)
+                await self._put_message(start_message(record, record.created_time, record.parent))
+
+    # ------------------------------------------------------------------ instances
+    async def create_instance(self, record: InstanceRecord, start: Message,
+                              overwrite_statuses: Iterable[str]) -> bool:
+        existing = await self._read_sentinel(record.instance_id)
+        if existing is not None and existing.status not in set(overwrite_statuses):
+            return False
+        if existing is not None:
+            old = await self._query_messages(record.instance_id)
+            await self._delete_message_rows([(m.id, escape_key(record.instance_id)) for m in old])
+        uploads: list[tuple[str, str]] = []
+        entity = self._instance_entity(record, uploads)
+        start_at = existing.history_end if existing else 0
+        entity.update(RowKey=SENTINEL, HistoryStart=start_at, HistoryEnd=start_at)
+        await self._upload(uploads)
+        # The query view first (an active status), then the sentinel (the commit point), then the
+        # start message. A crash after the view leaves an active view row, which open() repairs
+        # from the sentinel; a crash before the start message leaves a Pending instance with no
+        # history, for which open() sends the (deterministic) start message again. The start
+        # message must not come first: another process that sees it before the sentinel exists
+        # would take it for a message to a purged instance and delete it.
+        await self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE)
+        try:
+            if existing is None:
+                meta = await self._t["history"].create_entity(entity)
+            else:
+                meta = await self._t["history"].update_entity(
+                    entity, mode=UpdateMode.REPLACE, etag=existing.etag,
+                    match_condition=MatchConditions.IfNotModified)
+        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
+            current = await self._read_sentinel(record.instance_id)
+            if current is not None:
+                await self._t["instances"].upsert_entity(self._projection(current.entity), mode=UpdateMode.REPLACE)
+            return False
+        record.etag = meta["etag"]
+        await self._put_message(start)
+        self._sentinels[record.instance_id] = _Sentinel(
+            etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start_at,
+            history_end=start_at, consumed=frozenset(), read_at=time.monotonic(), outbox="", entity=entity)
+        self._resolved[record.instance_id] = (record.etag, set())
+        if existing is not None:
+            await self._delete_history_rows(record.instance_id, below=start_at)
+            await self._delete_blobs(self._blob_refs(existing.entity) - self._blob_refs(entity))
+        return True
+
+    async def get_instance(self, instance_id: str) -> InstanceRecord | None:
+        sentinel = await self._read_sentinel(instance_id)
+        if sentinel is None:
+            return None
+        return await self._record_from(sentinel.entity, sentinel.etag)
+
+    async def query_instances(self, query: InstanceQuery) -> tuple[list[InstanceRecord], str | None]:
+        parts: list[str] = []
+        params: dict[str, Any] = {}
+        if query.created_from:
+            parts.append("CreatedTime ge @cfrom")
+            params["cfrom"] = query.created_from
+        if query.created_to:
+            parts.append("CreatedTime le @cto")
+            params["cto"] = query.created_to
+        if query.statuses:
+            names = sorted(query.statuses)
+            # (the SDK substitutes @params in space-separated words: keep the parentheses apart)
+            parts.append("( " + " or ".join(f"RuntimeStatus eq @st{i}" for i in range(len(names))) + " )")
+            params.update({f"st{i}": s for i, s in enumerate(names)})
+        if query.prefix:
+            low = escape_key(query.prefix)
+            parts.append("PartitionKey ge @plow and PartitionKey lt @phigh")
+            params.update(plow=low, phigh=low[:-1] + chr(ord(low[-1]) + 1))
+        flt = " and ".join(parts) or "PartitionKey ge ''"
+        token = _decode_token(query.continuation)
+        rows: list[Any] = []
+        while True:
+            per_page = (query.top - len(rows)) if query.top else 1000
+            pager = self._t["instances"].query_entities(flt, parameters=params, results_per_page=per_page).by_page(
+                continuation_token=token)
+            try:
+                page = await pager.__anext__()
+                rows.extend([row async for row in page])
+            except StopAsyncIteration:
+                pass
+            token = pager.continuation_token
+            if not token or (query.top and len(rows) >= query.top):
+                break
+        records = await asyncio.gather(*(self._record_from(row, None) for row in rows))
+        return list(records), _encode_token(token)
+
+    async def purge_instance(self, instance_id: str) -> bool:
+        pk = escape_key(instance_id)
+        sentinel = await self._read_sentinel(instance_id)
+        await self._t["instances"].delete_entity(pk, "")
+        if sentinel is None:
+            return False
+        await self._t["history"].delete_entity(pk, SENTINEL)
+        rows = [row async for row in self._t["history"].query_entities(
+            "PartitionKey eq @pk", parameters={"pk": pk})]
+        await self._delete_rows("history", pk, rows)
+        messages = [row async for row in self._t["messages"].query_entities(
+            "PartitionKey eq @pk", parameters={"pk": pk})]
+        await self._delete_rows("messages", pk, messages)
+        await self._delete_blob_prefix(instance_id)
+        self._sentinels.pop(instance_id, None)
+        self._resolved.pop(instance_id, None)
+        return True
+

@@ -1,0 +1,141 @@
+"""Target leases: one process runs a target's episode at a time; renewal of held leases."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError,
+)
+from azure.data.tables import UpdateMode
+
+from .keys import escape_key, log
+from .client import AzureBase
+
+
+class LeasesMixin(AzureBase):
+    def lease(self, target: str) -> Any:
+        return self._lease(target)
+
+    @contextlib.asynccontextmanager
+    async def _lease(self, target: str) -> AsyncIterator[bool]:
+        if not await self._claim(target):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            await self._release(target)
+
+    async def _claim(self, target: str) -> bool:
+        pk = escape_key(target)
+        table = self._t["leases"]
+        for _ in range(2):
+            now = time.time()
+            entity = {"PartitionKey": pk, "RowKey": "", "Target": target, "Owner": self.owner,
+                      "Until": now + self.lease_seconds}
+            try:
+                meta = await table.create_entity(entity)
+                self._held_targets[target] = meta["etag"]
+                self._target_until[target] = entity["Until"]
+                return True
+            except ResourceExistsError:
+                pass
+            try:
+                row = await table.get_entity(pk, "")
+            except ResourceNotFoundError:
+                continue
+            if row.get("Owner") != self.owner and float(row.get("Until") or 0) > now:
+                return False
+            try:
+                meta = await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=row.metadata["etag"],
+                                                 match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                return False
+            self._held_targets[target] = meta["etag"]
+            self._target_until[target] = entity["Until"]
+            return True
+        return False
+
+    async def _release(self, target: str) -> None:
+        etag = self._held_targets.pop(target, None)
+        self._target_until.pop(target, None)
+        if etag is None:
+            return
+        try:
+            await self._t["leases"].delete_entity(escape_key(target), "", etag=etag,
+                                                  match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            pass
+        except HttpResponseError as exc:
+            log.warning("devhost: releasing the lease on %s failed: %s", target, exc)
+
+    async def _renew_loop(self) -> None:
+        # Each renewal is a task of its own and a tick never waits for them: renewed one after
+        # the other (or a tick waiting for the slowest), a few hundred held leases would wait
+        # behind each other, each queued behind a busy Azurite, and the last ones would expire.
+        in_flight: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                await asyncio.sleep(self.lease_seconds / 6)
+                for key, renew in self._due_renewals():
+                    if key not in in_flight:
+                        in_flight[key] = task = asyncio.create_task(self._renew_logged(renew))
+                        task.add_done_callback(lambda _, key=key: in_flight.pop(key, None))
+        finally:
+            for task in list(in_flight.values()):
+                task.cancel()
+
+    def _due_renewals(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+        """Leases (or renewals) older than a third of the lease time: most episodes and
+        activities finish before they need one; each is renewed before half its time has passed."""
+        due = time.time() + self.lease_seconds * 2 / 3
+        renewals: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            (f"target:{target}", functools.partial(self._renew_target, target, etag))
+            for target, etag in self._held_targets.items() if self._target_until.get(target, 0.0) < due]
+        renewals += [(f"work:{item_id}", functools.partial(self._renew_work, item_id, state))
+                     for item_id, state in self._held_work.items() if state.until < due]
+        return renewals
+
+    @staticmethod
+    async def _renew_logged(renew: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await renew()
+        except Exception:
+            log.warning("devhost: lease renewal failed", exc_info=True)
+
+    async def _renew_target(self, target: str, etag: str) -> None:
+        until = time.time() + self.lease_seconds
+        try:
+            meta = await self._t["leases"].update_entity(
+                {"PartitionKey": escape_key(target), "RowKey": "", "Target": target, "Owner": self.owner,
+                 "Until": until}, mode=UpdateMode.REPLACE, etag=etag,
+                match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError):
+            if self._held_targets.get(target) == etag:  # (not released meanwhile)
+                log.warning("devhost: lost the lease on %s", target)
+                self._held_targets.pop(target, None)
+                self._target_until.pop(target, None)
+            return
+        if target in self._held_targets:
+            self._held_targets[target] = meta["etag"]
+            self._target_until[target] = until
+
+    async def _renew_work(self, item_id: str, state: _WorkState) -> None:
+        until = time.time() + self.lease_seconds
+        try:
+            meta = await self._t["work"].update_entity(
+                {"PartitionKey": state.partition, "RowKey": escape_key(item_id), "LeaseUntil": until},
+                mode=UpdateMode.MERGE, etag=state.etag, match_condition=MatchConditions.IfNotModified)
+        except (ResourceModifiedError, ResourceNotFoundError) as exc:
+            if self._held_work.get(item_id) is state:  # (not completed by this process meanwhile)
+                if isinstance(exc, ResourceModifiedError):  # (not found: its completion got there first)
+                    log.warning("devhost: lost the lease on work item %s", item_id)
+                self._held_work.pop(item_id, None)
+            return
+        if item_id in self._held_work:
+            state.etag, state.until = meta["etag"], until

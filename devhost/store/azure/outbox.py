@@ -1,0 +1,111 @@
+"""The transactional outbox: what an episode or entity batch sends is stored with its commit.
+
+An episode's messages, activity work items, sub-orchestration creations and timer deletions
+(an entity batch's responses) are written as one ``outbox-<uuid>`` row in the same table
+transaction as the commit itself, and the committed row (sentinel / entity row) names it in
+``Outbox``. Only after the commit are they dispatched (idempotent upserts under deterministic
+ids) and the outbox row deleted. An outbox left behind by a crash is dispatched again before
+the target's next step (``messages_for``, ``commit_*``) and by every process at ``open()``.
+So nothing a lost attempt sent is ever visible; a re-dispatch can only repeat what a
+committed step sent, and receivers drop such repeats (docs/storage.md).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from ..base import TERMINAL_STATUSES, InstanceRecord, Message, ParentRef, WorkItem
+from .client import AzureBase
+from .keys import escape_key
+
+OUTBOX_PREFIX = "outbox-"
+OUTBOX_FILTER = "RowKey ge 'outbox-' and RowKey lt 'outbox.'"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$dt": value.isoformat()}
+    raise TypeError(f"cannot store {type(value).__name__} in an outbox")
+
+
+def _hook(value: dict[str, Any]) -> Any:
+    if len(value) == 1 and "$dt" in value:
+        return datetime.fromisoformat(value["$dt"])
+    return value
+
+
+def encode(messages: Sequence[Message], work: Sequence[WorkItem] = (),
+           children: Sequence[tuple[InstanceRecord, Message]] = (), deleted: Sequence[str] = ()) -> str | None:
+    """The outbox text, or None when there is nothing to send."""
+    if not (messages or work or children or deleted):
+        return None
+    payload = {"messages": [asdict(m) for m in messages], "work": [asdict(w) for w in work],
+               "children": [[asdict(r), asdict(s)] for r, s in children], "deleted": list(deleted)}
+    return json.dumps(payload, default=_default, separators=(",", ":"))
+
+
+def _record(data: dict[str, Any]) -> InstanceRecord:
+    parent = data.pop("parent", None)
+    return InstanceRecord(**data, parent=ParentRef(**parent) if parent else None)
+
+
+class OutboxMixin(AzureBase):
+    def _outbox_row(self, pk: str, owner: str, text: str, uploads: list[tuple[str, str]],
+                    budget: list[int] | None = None) -> dict[str, Any]:
+        row: dict[str, Any] = {"PartitionKey": pk, "RowKey": OUTBOX_PREFIX + uuid.uuid4().hex}
+        self._text(row, "Data", text, owner, uploads, budget)
+        return row
+
+    async def _dispatch(self, table: str, pk: str, key: str, text: str | None = None,
+                        blobs: Iterable[str] = ()) -> None:
+        """Send what outbox row ``key`` holds, then delete the row (and its blob)."""
+        if text is None:
+            try:
+                row = await self._t[table].get_entity(pk, key)
+            except ResourceNotFoundError:
+                self._outbox_sent.add(key)  # dispatched and deleted already
+                return
+            text = await self._read_text(row, "Data")
+            blobs = self._blob_refs(row)
+        payload = json.loads(text or "{}", object_hook=_hook)
+        for record, start in payload.get("children", ()):
+            await self._create_child(_record(record), Message(**start))
+        await asyncio.gather(*(self._put_message(Message(**m)) for m in payload.get("messages", ())),
+                             *(self._put_work(WorkItem(**w)) for w in payload.get("work", ())))
+        deleted = payload.get("deleted") or []
+        if deleted:
+            await self._delete_message_rows([(mid, pk) for mid in deleted])
+        try:
+            await self._t[table].delete_entity(pk, key)
+        except ResourceNotFoundError:
+            pass
+        await self._delete_blobs(blobs)
+        if len(self._outbox_sent) >= 100_000:  # (bounded: forgetting only costs a read that finds nothing)
+            self._outbox_sent.clear()
+        self._outbox_sent.add(key)
+
+    async def _flush_outbox(self, table: str, target: str, key: str) -> None:
+        """Dispatch a committed outbox that may still be pending (a crash came before its end)."""
+        if key and key not in self._outbox_sent:
+            await self._dispatch(table, escape_key(target), key)
+
+    async def _create_child(self, child: InstanceRecord, start: Message) -> None:
+        """Create a sub-orchestration once: a re-dispatch finds it under the same execution id."""
+        existing = await self._read_sentinel(child.instance_id)
+        if existing is not None and existing.execution_id == child.execution_id:
+            return
+        await self.create_instance(child, start, overwrite_statuses=TERMINAL_STATUSES)
+
+    async def _recover_outboxes(self) -> None:
+        """At start-up: dispatch every outbox a crashed process left behind."""
+        for table in ("history", "entities"):
+            rows = [row async for row in self._t[table].query_entities(OUTBOX_FILTER)]
+            for row in rows:
+                text = await self._read_text(row, "Data")
+                await self._dispatch(table, row["PartitionKey"], row["RowKey"], text, self._blob_refs(row))

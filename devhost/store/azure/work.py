@@ -1,0 +1,125 @@
+"""Activity work items: write, list, lease (claim), count attempts, complete."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from ..base import Message, WorkItem
+from .keys import escape_key
+from .client import AzureBase, _WorkState
+
+
+class WorkMixin(AzureBase):
+    async def _put_work(self, item: WorkItem) -> None:
+        uploads: list[tuple[str, str]] = []
+        pk = escape_key(item.instance_id)
+        entity: dict[str, Any] = {
+            "PartitionKey": pk, "RowKey": escape_key(item.id), "WorkId": item.id,
+            "InstanceId": item.instance_id, "ExecutionId": item.execution_id, "Seq": item.seq,
+            "Name": item.name, "Created": item.created,
+            "HttpRequest": json.dumps(item.http_request) if item.http_request is not None else "",
+        }
+        self._text(entity, "Input", item.input, item.instance_id, uploads)
+        await self._upload(uploads)
+        # MERGE: a redo of the episode must not reset the lease/attempts of a running item.
+        meta = await self._t["work"].upsert_entity(entity, mode=UpdateMode.MERGE)
+        if entity.get("InputBlob"):
+            self._work_blobs[item.id] = entity["InputBlob"]
+        self._work_state[item.id] = _WorkState(pk, meta["etag"], "", 0.0, item.dequeue_count)
+
+    async def _work_from(self, row: dict[str, Any]) -> WorkItem:
+        text = await self._read_text(row, "Input")
+        state = _WorkState(row["PartitionKey"], row.metadata["etag"], row.get("LeaseOwner") or "",
+                           float(row.get("LeaseUntil") or 0.0), int(row.get("DequeueCount") or 0))
+        if row["WorkId"] not in self._held_work:
+            self._work_state[row["WorkId"]] = state
+        if row.get("InputBlob"):
+            self._work_blobs[row["WorkId"]] = row["InputBlob"]
+        return WorkItem(id=row["WorkId"], instance_id=row["InstanceId"], execution_id=row["ExecutionId"],
+                        seq=int(row["Seq"]), name=row["Name"], input=text, created=row["Created"],
+                        http_request=json.loads(row["HttpRequest"]) if row.get("HttpRequest") else None,
+                        dequeue_count=state.count)
+
+    async def pending_work(self) -> list[WorkItem]:
+        rows = [row async for row in self._t["work"].list_entities()]
+        return list(await asyncio.gather(*(self._work_from(row) for row in rows)))
+
+    def work_claimable(self, item: WorkItem) -> bool:
+        if item.id in self._held_work:
+            return False
+        state = self._work_state.get(item.id)
+        return state is None or not state.owner or state.owner == self.owner or state.until <= time.time()
+
+    async def claim_work(self, item: WorkItem) -> bool:
+        """Take the item's lease (ETag-checked update of LeaseOwner/LeaseUntil/DequeueCount)."""
+        for _ in range(3):
+            if not self.work_claimable(item):
+                return False
+            state = self._work_state.get(item.id)
+            if state is None:
+                try:
+                    row = await self._t["work"].get_entity(escape_key(item.instance_id), escape_key(item.id))
+                except ResourceNotFoundError:
+                    return False  # completed meanwhile
+                await self._work_from(row)
+                continue
+            count = state.count + 1
+            until = time.time() + self.lease_seconds
+            try:
+                meta = await self._t["work"].update_entity(
+                    {"PartitionKey": state.partition, "RowKey": escape_key(item.id), "LeaseOwner": self.owner,
+                     "LeaseUntil": until, "DequeueCount": count},
+                    mode=UpdateMode.MERGE, etag=state.etag, match_condition=MatchConditions.IfNotModified)
+            except ResourceModifiedError:
+                self._work_state.pop(item.id, None)
+                continue
+            except ResourceNotFoundError:
+                self._work_state.pop(item.id, None)
+                return False
+            held = _WorkState(state.partition, meta["etag"], self.owner, until, count)
+            self._held_work[item.id] = held
+            self._work_state[item.id] = held
+            self._attempts[item.id] = count
+            item.dequeue_count = count
+            return True
+        return False
+
+    async def record_work_attempt(self, item: WorkItem) -> int:
+        if item.id in self._attempts:  # counted when the lease was taken
+            item.dequeue_count = self._attempts.pop(item.id)
+            return item.dequeue_count
+        pk, rk = escape_key(item.instance_id), escape_key(item.id)
+        for _ in range(5):
+            try:
+                row = await self._t["work"].get_entity(pk, rk)
+            except ResourceNotFoundError:
+                return item.dequeue_count
+            count = int(row.get("DequeueCount") or 0) + 1
+            try:
+                await self._t["work"].update_entity(
+                    {"PartitionKey": pk, "RowKey": rk, "DequeueCount": count}, mode=UpdateMode.MERGE,
+                    etag=row.metadata["etag"], match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                continue
+            item.dequeue_count = count
+            return count
+        return item.dequeue_count
+
+    async def complete_work(self, item: WorkItem, result: Message) -> None:
+        # Result first, then the work row: a crash in between runs the activity again
+        # (at-least-once) and its second result is dropped by messages_for.
+        await self._put_message(result)
+        await self._t["work"].delete_entity(escape_key(item.instance_id), escape_key(item.id))
+        blob = self._work_blobs.pop(item.id, None)
+        if blob:
+            await self._delete_blobs([blob])
+        self._held_work.pop(item.id, None)
+        self._work_state.pop(item.id, None)
+        self._attempts.pop(item.id, None)
+

@@ -1,0 +1,84 @@
+"""The Azure store's transactional outbox: nothing an episode sends is visible before its commit,
+an outbox left by a crash is dispatched again, and receivers drop what comes twice."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from devhost import protocol as p
+from devhost.faults import InjectedCrash
+from devhost.store.base import RUNNING, EntityRecord, EpisodeCommit, Message
+
+from .conftest import open_azure
+from .records import T0, create, event_message, work
+
+
+async def _episode_sending_work(store, instance_id: str) -> EpisodeCommit:
+    _, start = await create(store, instance_id)
+    current = await store.get_instance(instance_id)
+    current.status = RUNNING
+    now = T0 + timedelta(seconds=1)
+    events = [p.orchestrator_started(now), start.body, p.task_scheduled(now, 0, "double", "1"),
+              p.orchestrator_completed(now)]
+    return EpisodeCommit(instance=current, new_events=events, consumed=[start.id], work=[work(current, 0)])
+
+
+async def _rows(store, table: str, pk: str) -> list[str]:
+    return [r["RowKey"] async for r in store._t[table].query_entities(f"PartitionKey eq '{pk}'")]
+
+
+async def test_a_crash_before_the_commit_leaves_nothing_visible(azure):
+    commit = await _episode_sending_work(azure, "before")
+    azure.faults.dead = True  # the process dies before the commit transaction
+    with pytest.raises(InjectedCrash):
+        await azure.commit_episode(commit)
+    azure.faults.dead = False
+    assert await azure.pending_work() == []
+    assert await azure.get_history("before") == []
+
+
+async def test_an_outbox_left_by_a_crash_after_the_commit_is_dispatched_by_the_next_process(azurite, azure):
+    commit = await _episode_sending_work(azure, "after")
+    azure.faults.writes, azure.faults.crash_after = 0, 1  # dies right after the commit transaction
+    with pytest.raises(InjectedCrash):
+        await azure.commit_episode(commit)
+    assert len(await azure.get_history("after")) == 4  # committed ...
+    assert await _rows(azure, "work", "after") == []  # ... but nothing sent yet
+    assert [k for k in await _rows(azure, "history", "after") if k.startswith("outbox-")]
+    fresh = await open_azure(azurite, azure.task_hub)  # a new process
+    try:
+        assert [w.id for w in await fresh.pending_work()] == [commit.work[0].id]
+        assert not [k for k in await _rows(fresh, "history", "after") if k.startswith("outbox-")]
+    finally:
+        await fresh.close()
+
+
+async def test_an_entity_drops_a_request_it_processed_batches_ago(azure):
+    def request(n: int) -> Message:
+        return Message(id=f"i|e|op|{n}", target="@c@k", kind="entity",
+                       body={"op": "add", "signal": True, "input": "1", "id": str(n), "parent": "i"}, created=T0)
+
+    record = EntityRecord(entity_id="@c@k", name="c", key="k", exists=True, state="0", last_modified=T0)
+    for n in range(3):
+        await azure.send_messages([request(n)])
+        assert [m.id for m in await azure.messages_for("@c@k")] == [request(n).id]
+        record = await azure.get_entity("@c@k") or record
+        record.state = str(n + 1)
+        await azure.commit_entity_batch(record, [request(n).id], [])
+    await azure.send_messages([request(0)])  # re-dispatched from an outbox, two batches later
+    assert await azure.messages_for("@c@k") == []
+    assert (await azure.get_entity("@c@k")).state == "3"
+
+
+async def test_a_redispatched_entity_response_is_dropped_but_an_equal_raised_event_is_not(azure):
+    _, start = await create(azure, "caller")
+    current = await azure.get_instance("caller")
+    response = event_message(current, p.event_raised(T0, "req-1", "5"), "op|0|response")
+    events = [p.orchestrator_started(T0), start.body, response.body]
+    await azure.commit_episode(EpisodeCommit(instance=current, new_events=events, consumed=[start.id]))
+    again = Message(**{**response.__dict__, "id": "other|op|0|response"})  # same request id, delivered again
+    raised = event_message(current, p.event_raised(T0, "req-1", "6"), "client-event")
+    await azure.send_messages([again, raised])
+    await azure.get_instance("caller")
+    assert [m.id for m in await azure.messages_for("caller")] == [raised.id]
