@@ -1,4 +1,4 @@
-"""``python -m devhost``: serve a function app locally on port 7071."""
+"""``devhost`` (or ``python -m devhost``): serve a function app locally on port 7071."""
 from __future__ import annotations
 
 import argparse
@@ -27,7 +27,7 @@ log = logging.getLogger("devhost")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m devhost", description=__doc__)
+    parser = argparse.ArgumentParser(prog="devhost", description=__doc__)
     parser.add_argument("--app-dir", default=".", help="function app directory (default: current)")
     parser.add_argument("--port", type=int, default=7071)
     parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default: loopback)")
