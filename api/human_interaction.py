@@ -18,7 +18,13 @@ import azure.functions as func
 
 from app_common import approval_claims, blueprints, names, settings
 from app_common.http import API_PREFIX, accepted, error, json_response, looks_like_id, read_json
-from app_common.payloads.human_interaction import WAITING, ApprovalDecision, ApprovalStartRequest, DecisionClaim
+from app_common.payloads.human_interaction import (
+    WAITING,
+    ApprovalDecision,
+    ApprovalDecisionRequest,
+    ApprovalStartRequest,
+    DecisionClaim,
+)
 from app_common.registration import client_route
 from app_common.validation import ValidationError
 
@@ -84,7 +90,7 @@ async def start_approval(req: func.HttpRequest, client: df.DurableOrchestrationC
 async def decide_approval(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     instance_id = req.route_params.get("instanceId", "")
     try:
-        decision = ApprovalDecision.from_json(read_json(req))
+        decision = ApprovalDecisionRequest.from_json(read_json(req))
     except ValidationError as exc:
         return error(400, str(exc))
     status = await _approval_status(client, instance_id)

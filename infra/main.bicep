@@ -6,7 +6,43 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for all resources (must offer Flex Consumption).')
+@description('Azure region for all resources; one that offers Flex Consumption.')
+// Regions offering Flex Consumption, as in Microsoft's Flex azd templates (Azure-Samples/
+// durable-functions-quickstart-python-azd, infra/main.bicep), without the eastus2euap canary.
+// Refresh with `az functionapp list-flexconsumption-locations -o table`. azd prompts from this list.
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -17,11 +53,10 @@ param location string
 @description('Object id of the deploying user or CI principal, granted data access to run the app locally against the cloud resources. Empty to skip.')
 param principalId string = ''
 
-@description('Principal type of principalId.')
+@description('Type of principalId: azd (>= 1.17.1) fills AZURE_PRINCIPAL_TYPE from its login, ServicePrincipal for `azd auth login --client-id` (CI), else User.')
 @allowed([
   'User'
   'ServicePrincipal'
-  'Group'
 ])
 param principalType string = 'User'
 
@@ -39,9 +74,8 @@ param vnetEnabled bool = false
 @maxLength(45)
 param taskHubName string = ''
 
-@description('Python version of the Flex Consumption runtime.')
+@description('Python version of the Flex Consumption runtime: those the app runs on (requires-python >= 3.11; azure-functions 1.x, which Microsoft directs to 3.10-3.12).')
 @allowed([
-  '3.10'
   '3.11'
   '3.12'
 ])

@@ -9,6 +9,12 @@ Base URL: --base-url, else SERVICE_API_URI from the environment or `azd env get-
 Key: --key, else FUNCTION_KEY, else `az functionapp keys list` for AZURE_FUNCTION_APP_NAME in
 AZURE_RESOURCE_GROUP. Exit code 1 if any pattern fails (WARN does not fail unless --strict).
 Standard library only.
+
+Only the function key is needed. The management URLs the generic starter returns
+(statusQueryGetUri, ...) carry the system key in ``code=`` and are called exactly as given: the
+Functions host reads the ``x-functions-key`` header before ``code=`` (Azure/azure-functions-host,
+AuthenticationLevelHandler.cs: "header takes precedence"), so adding the function key to them
+would be refused with 401.
 """
 from __future__ import annotations
 
@@ -63,42 +69,57 @@ class Client:
         self.poll_interval = poll_interval
 
     def url(self, path_or_url: str) -> str:
-        return urllib.parse.urljoin(self.base_url + "/", path_or_url.lstrip("/")) \
-            if not path_or_url.startswith("http") else path_or_url
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return urllib.parse.urljoin(self.base_url + "/", path_or_url.lstrip("/"))
 
     def request(self, method: str, path_or_url: str, body=None) -> Response:
+        url = self.url(path_or_url)
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url(path_or_url), data=data, method=method)
-        req.add_header("x-functions-key", self.key)
+        req = urllib.request.Request(url, data=data, method=method)
+        if "code" not in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query):
+            req.add_header("x-functions-key", self.key)  # a URL with its own code= is called as given
         req.add_header("Accept", "application/json")
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=min(30.0, self.timeout)) as resp:
                 return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
         except urllib.error.HTTPError as err:
             return Response(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
     def expect(self, resp: Response, *statuses: int, what: str) -> Response:
         if resp.status not in statuses:
-            raise CheckFailed(f"{what}: HTTP {resp.status} (expected {'/'.join(map(str, statuses))}): {resp.error()}")
+            hint = " (is the key the app's function key?)" if resp.status in (401, 403) else ""
+            raise CheckFailed(f"{what}: HTTP {resp.status}{hint} (expected {'/'.join(map(str, statuses))}): "
+                              f"{resp.error()}")
         return resp
 
     def poll(self, what: str, probe):
-        """Call probe() until it returns a value other than None, within the timeout."""
+        """Call probe() until it returns (value, _) with a value other than None, within the timeout;
+        probe's second item describes what it saw, for the timeout message."""
         deadline = time.monotonic() + self.timeout
         while True:
-            result = probe()
+            result, seen = probe()
             if result is not None:
                 return result
             if time.monotonic() >= deadline:
-                raise CheckFailed(f"{what}: not done after {self.timeout:.0f}s")
+                raise CheckFailed(f"{what}: not done after {self.timeout:g}s (last seen: {seen})")
             time.sleep(self.poll_interval)
+
+    def status(self, status_url: str, what: str) -> dict:
+        """One read of an instance status (200 when finished, 202 while running); a refused key
+        (401/403) fails at once, anything else (a cold start's 5xx) is read again by the caller."""
+        got = self.request("GET", status_url)
+        if got.status in (401, 403):
+            self.expect(got, 200, 202, what=f"{what}: GET {status_url.split('?')[0]}")
+        data = got.json() if got.status in (200, 202) else None
+        return data if isinstance(data, dict) else {"http": got.status, "body": got.error()}
 
     def wait_for_instance(self, status_url: str, what: str) -> dict:
         def probe():
-            status = self.request("GET", status_url).json() or {}
-            return status if status.get("runtimeStatus") in TERMINAL else None
+            status = self.status(status_url, what)
+            return (status if status.get("runtimeStatus") in TERMINAL else None), status
 
         status = self.poll(what, probe)
         if status["runtimeStatus"] != "Completed":
@@ -106,10 +127,10 @@ class Client:
         return status
 
 
-def start_orchestration(c: Client, name: str, body, what: str) -> dict:
-    resp = c.expect(c.request("POST", f"/api/orchestrators/{name}", body), 202, what=what)
+def start_orchestration(c: Client, name: str, body, what: str, resp: Response | None = None) -> dict:
+    resp = c.expect(resp or c.request("POST", f"/api/orchestrators/{name}", body), 202, what=what)
     payload = resp.json() or {}
-    if "statusQueryGetUri" not in payload:
+    if not isinstance(payload, dict) or "statusQueryGetUri" not in payload:
         raise CheckFailed(f"{what}: 202 without a check-status payload (statusQueryGetUri)")
     return payload
 
@@ -120,8 +141,8 @@ def check_chaining(c: Client) -> str:
     if resp.status == 400:
         raise CheckWarning(f"chaining rejected the smoke input (400: {resp.error()}); update the input in "
                            "scripts/smoke_test.py to the orchestrator's schema")
-    c.expect(resp, 202, what="start chaining")
-    status = c.wait_for_instance(resp.json()["statusQueryGetUri"], "chaining")
+    started = start_orchestration(c, "chaining", body, "start chaining", resp)
+    status = c.wait_for_instance(started["statusQueryGetUri"], "chaining")
     return f"Completed, output={json.dumps(status.get('output'))[:80]}"
 
 
@@ -145,8 +166,8 @@ def check_async_http_api(c: Client) -> str:
     def probe():
         got = c.request("GET", location)
         if got.status == 202:
-            return None
-        return c.expect(got, 200, what=f"GET {location}")
+            return None, f"202 {got.error()}"
+        return c.expect(got, 200, what=f"GET {location}"), None
 
     done = c.poll("job", probe)
     return f"200 after polling {location}, output={done.body[:80].decode('utf-8', 'replace')}"
@@ -165,16 +186,27 @@ def check_human_interaction(c: Client) -> str:
     resp = c.expect(c.request("POST", "/api/approvals", {"request": {"title": "smoke", "amount": 1}, "timeout_hours": 1}),
                     202, what="POST /api/approvals")
     payload = resp.json() or {}
-    instance_id = next((payload[k] for k in ("id", "instanceId", "instance_id") if payload.get(k)), None)
-    if not instance_id:
-        raise CheckFailed(f"POST /api/approvals returned no instance id: {payload!r}")
+    instance_id = payload.get("id") if isinstance(payload, dict) else None
+    status_url = (payload.get("statusUri") if isinstance(payload, dict) else None) or resp.headers.get("location")
+    if not instance_id or not status_url:
+        raise CheckFailed(f"POST /api/approvals returned no id and status URL: {payload!r}")
+    what = f"approval {instance_id}"
+
+    # Decide only once the instance reports it is waiting (custom status state "waiting"): on Azure
+    # the orchestrator starts seconds after the 202, and the route refuses a decision before that.
+    def waiting():
+        status = c.status(status_url, what)
+        if status.get("runtimeStatus") in TERMINAL:
+            raise CheckFailed(f"{what} ended before it waited for a decision: {status}")
+        return (status if status.get("state") == "waiting" else None), status
+
+    c.poll(f"{what} waiting for a decision", waiting)
     c.expect(c.request("POST", f"/api/approvals/{instance_id}", {"approved": True, "approver": "smoke"}), 202,
              what=f"POST /api/approvals/{instance_id}")
-    status_url = payload.get("statusQueryGetUri") or resp.headers.get("location")
-    if not status_url:
-        raise CheckWarning(f"approval {instance_id} sent, but the response has no status URL to confirm completion")
-    c.wait_for_instance(status_url, f"approval {instance_id}")
-    return f"approval {instance_id} Completed"
+    output = c.wait_for_instance(status_url, what).get("output")
+    if not isinstance(output, dict) or output.get("outcome") != "approved":
+        raise CheckFailed(f"{what}: Completed without outcome 'approved': {output!r}")
+    return f"{what} waited, approved, Completed"
 
 
 def check_counter(c: Client) -> str:
@@ -187,7 +219,7 @@ def check_counter(c: Client) -> str:
     def probe():  # entity signals are applied asynchronously
         got = c.request("GET", base)
         data = got.json() if got.status == 200 else None
-        return data if isinstance(data, dict) and data.get("value") == 5 else None
+        return (data if isinstance(data, dict) and data.get("value") == 5 else None), f"{got.status} {got.error()}"
 
     data = c.poll(f"counter {key} == 5", probe)
     if data.get("key") != key:

@@ -1,14 +1,18 @@
 """Aggregator: the ``Counter`` entity and the orchestration that calls and signals it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from ..validation import SAFE_ID, JsonDict, ValidationError, as_object, check_int, get_int, get_list, get_str
+from pydantic import Field
+
+from ..validation import SAFE_ID, ValidationError
+from .base import Int, Payload, Str, parse
 
 # Keeps every value exact in JavaScript clients (and in any JSON reader that uses doubles).
 MAX_ABS_AMOUNT = 2**53 - 1
 MAX_INCREMENTS = 100
+Amount = Annotated[Int, Field(ge=-MAX_ABS_AMOUNT, le=MAX_ABS_AMOUNT)]
+CounterKey = Annotated[Str, Field(max_length=64, pattern=SAFE_ID.pattern)]
 
 
 class CounterStateError(ValueError):
@@ -20,7 +24,7 @@ class CounterRangeError(ValueError):
 
 
 def check_amount(value: Any, what: str = "amount") -> int:
-    return check_int(value, what, minimum=-MAX_ABS_AMOUNT, maximum=MAX_ABS_AMOUNT)
+    return parse(Amount, value, what)
 
 
 def stored_value(state: Any) -> int:
@@ -44,53 +48,23 @@ def added(value: int, amount: int) -> int:
     return total
 
 
-@dataclass(frozen=True)
-class CounterAddInput:
+class CounterAddInput(Payload):
     """Input of the entity's ``add`` operation. An object, not a bare number: the client's
     ``signal_entity`` silently drops falsy inputs, so ``add 0`` would arrive without one."""
 
-    amount: int
-
-    @classmethod
-    def from_json(cls, data: Any) -> CounterAddInput:
-        data = as_object(data, "add input", ("amount",))
-        return cls(amount=get_int(data, "amount", minimum=-MAX_ABS_AMOUNT, maximum=MAX_ABS_AMOUNT))
-
-    def to_json(self) -> JsonDict:
-        return {"amount": self.amount}
+    amount: Amount
 
 
-@dataclass(frozen=True)
-class CounterWorkflowInput:
+class CounterWorkflowInput(Payload):
     """Orchestrator input of ``counter_workflow``."""
 
-    key: str
-    increments: tuple[int, ...]
-
-    @classmethod
-    def from_json(cls, data: Any) -> CounterWorkflowInput:
-        data = as_object(data, "counter workflow input", ("key", "increments"))
-        return cls(key=get_str(data, "key", pattern=SAFE_ID, max_length=64),
-                   increments=tuple(check_amount(x, f"increments[{i}]") for i, x in
-                                    enumerate(get_list(data, "increments", max_items=MAX_INCREMENTS))))
-
-    def to_json(self) -> JsonDict:
-        return {"key": self.key, "increments": list(self.increments)}
+    key: CounterKey
+    increments: Annotated[list[Amount], Field(max_length=MAX_INCREMENTS)]
 
 
-@dataclass(frozen=True)
-class CounterWorkflowResult:
+class CounterWorkflowResult(Payload):
     """Output of ``counter_workflow``: the value read back after the signals."""
 
-    key: str
-    signals: int
-    value: int
-
-    @classmethod
-    def from_json(cls, data: Any) -> CounterWorkflowResult:
-        data = as_object(data, "counter workflow result", ("key", "signals", "value"))
-        return cls(key=get_str(data, "key", pattern=SAFE_ID, max_length=64),
-                   signals=get_int(data, "signals", minimum=0), value=check_int(data.get("value"), "'value'"))
-
-    def to_json(self) -> JsonDict:
-        return {"key": self.key, "signals": self.signals, "value": self.value}
+    key: CounterKey
+    signals: Annotated[Int, Field(ge=0)]
+    value: Int

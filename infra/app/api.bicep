@@ -13,9 +13,8 @@ param serviceName string = 'api'
 @description('Resource id of the Flex Consumption plan.')
 param appServicePlanId string
 
-@description('Python version of the Flex Consumption runtime.')
+@description('Python version of the Flex Consumption runtime (see pythonVersion in main.bicep).')
 @allowed([
-  '3.10'
   '3.11'
   '3.12'
 ])

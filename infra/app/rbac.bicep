@@ -10,11 +10,10 @@ param managedIdentityPrincipalId string
 @description('Object id of the deploying user (or CI principal) for running locally against the cloud resources; empty to skip.')
 param principalId string = ''
 
-@description('Principal type of principalId.')
+@description('Type of principalId (User, or ServicePrincipal for CI); must match the principal or ARM refuses the assignment (UnmatchedPrincipalType).')
 @allowed([
   'User'
   'ServicePrincipal'
-  'Group'
 ])
 param principalType string = 'User'
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
@@ -30,3 +30,12 @@ def knobs():
 async def env(knobs) -> AsyncIterator[DurableTestHost]:
     async with DurableTestHost.start_time_skipping(HOST_TEST_APP) as host:
         yield host
+
+
+@pytest.fixture
+def function_errors(caplog) -> Callable[[], str]:
+    """The exceptions app functions raised, as the host logged them: an HTTP function that raises
+    answers a bare 500 (as on Azure), so tests read what the SDK raised from the log."""
+    def text() -> str:
+        return "\n".join(f"{r.getMessage()} {r.exc_info[1]!r}" for r in caplog.records if r.exc_info)
+    return text

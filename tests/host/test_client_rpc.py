@@ -22,10 +22,10 @@ async def test_s8_2_get_status_of_unknown_instance_is_falsy(env):
     assert await rpc(env, "get_status", instance_id="missing") is None
 
 
-async def test_s8_2_start_new_unknown_orchestrator_raises_with_the_host_message(env):
+async def test_s8_2_start_new_unknown_orchestrator_raises_with_the_host_message(env, function_errors):
     async with env.request("POST", "/api/client/start_new", json={"name": "nope"}) as response:
         assert response.status == 500  # the app did not catch the SDK's exception
-        assert "The function 'nope' doesn't exist" in await response.text()
+    assert "The function 'nope' doesn't exist" in function_errors()
 
 
 async def test_s8_2_status_all_and_by_status(env):

@@ -1,4 +1,10 @@
-"""scripts/smoke_test.py against a fake app on 127.0.0.1 that follows the HTTP contract."""
+"""scripts/smoke_test.py against a fake app on 127.0.0.1 that follows the HTTP contract.
+
+The fake checks keys as the Functions host does: the ``x-functions-key`` header takes precedence
+over ``code=`` (Azure/azure-functions-host, src/WebJobs.Script.WebHost/Security/Authentication/
+Keys/AuthenticationLevelHandler.cs), management URLs need the system key, and an approval refuses
+a decision (409) until its instance reports the custom status state "waiting".
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -6,6 +12,7 @@ import sys
 import json
 import threading
 import uuid
+from urllib.parse import parse_qs, urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,6 +25,7 @@ sys.modules[spec.name] = smoke  # dataclasses look the module up
 spec.loader.exec_module(smoke)
 
 KEY = "test-key"
+SYSTEM_KEY = "sys"
 
 
 class FakeApp(BaseHTTPRequestHandler):
@@ -26,6 +34,7 @@ class FakeApp(BaseHTTPRequestHandler):
     jobs: dict = {}
     broken_counter = False
     chaining_status = 202
+    polls_until_waiting = 2  # GETs of an approval before its orchestrator reports "waiting"
 
     def log_message(self, *args):
         pass
@@ -46,16 +55,19 @@ class FakeApp(BaseHTTPRequestHandler):
     def start(self, output):
         iid = uuid.uuid4().hex
         self.instances[iid] = {"polls": 0, "output": output}
-        return {"id": iid, "statusQueryGetUri": f"{self.base()}/runtime/webhooks/durabletask/instances/{iid}?code=sys"}
+        return {"id": iid,
+                "statusQueryGetUri": f"{self.base()}/runtime/webhooks/durabletask/instances/{iid}?code={SYSTEM_KEY}"}
 
     def body(self):
         length = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(length) or b"null")
 
     def authorized(self):
-        if self.path.startswith("/runtime/") or self.headers.get("x-functions-key") == KEY:
+        query = parse_qs(urlsplit(self.path).query)
+        presented = self.headers.get("x-functions-key") or (query.get("code") or [None])[0]
+        if presented == (SYSTEM_KEY if self.path.startswith("/runtime/") else KEY):
             return True
-        self.reply(401, {"error": "missing key"})
+        self.reply(401, {"error": "missing or wrong key"})
         return False
 
     def do_POST(self):
@@ -76,9 +88,16 @@ class FakeApp(BaseHTTPRequestHandler):
             return self.reply(202, self.start(None))
         if parts == ["api", "approvals"]:
             assert body["timeout_hours"] == 1
-            return self.reply(202, self.start({"approved": True}))
+            iid = self.start(None)["id"]
+            self.instances[iid]["decision"] = None
+            return self.reply(202, {"id": iid, "statusUri": f"/api/approvals/{iid}"},
+                              {"Location": f"/api/approvals/{iid}", "Retry-After": "1"})
         if parts[:2] == ["api", "approvals"]:
             assert body == {"approved": True, "approver": "smoke"}
+            inst = self.instances[parts[2]]
+            if inst["polls"] < self.polls_until_waiting or inst["decision"] is not None:
+                return self.reply(409, {"error": "approval is not waiting for a decision"})
+            inst["decision"] = body
             return self.reply(202, {"id": parts[2]})
         if parts[:2] == ["api", "counters"]:
             key, op = parts[2], parts[3]
@@ -99,6 +118,13 @@ class FakeApp(BaseHTTPRequestHandler):
             done = inst["polls"] > 1
             return self.reply(200, {"runtimeStatus": "Completed" if done else "Running",
                                     "output": inst["output"] if done else None})
+        if parts[:2] == ["api", "approvals"]:
+            inst = self.instances[parts[2]]
+            inst["polls"] += 1
+            decided = inst["decision"] is not None
+            state = "approved" if decided else ("waiting" if inst["polls"] >= self.polls_until_waiting else None)
+            return self.reply(200, {"id": parts[2], "runtimeStatus": "Completed" if decided else "Running",
+                                    "state": state, "output": {"outcome": "approved"} if decided else None})
         if parts[:2] == ["api", "jobs"]:
             self.jobs[parts[2]] += 1
             if self.jobs[parts[2]] < 2:
@@ -118,6 +144,7 @@ class FakeApp(BaseHTTPRequestHandler):
 def app(monkeypatch):
     monkeypatch.setattr(FakeApp, "broken_counter", False)
     monkeypatch.setattr(FakeApp, "chaining_status", 202)
+    monkeypatch.setattr(FakeApp, "polls_until_waiting", 2)
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApp)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -156,3 +183,26 @@ def test_chaining_schema_mismatch_is_reported_not_fatal(app, capsys, monkeypatch
 def test_wrong_key_fails(app, capsys):
     assert smoke.main(["--base-url", app, "--key", "nope", "--only", "counter_entity", "--timeout", "1"]) == 1
     assert "401" in capsys.readouterr().out
+
+
+def test_management_urls_are_called_with_their_own_code_not_the_function_key(app, capsys):
+    """The statusQueryGetUri carries code=<system key>; adding the function-key header would win
+    over it on the real host and get 401, so the script must send that URL as given."""
+    assert run(app, "--only", "chaining", "--only", "fan_out_fan_in") == 0
+    out = capsys.readouterr().out
+    assert "PASS  chaining" in out and "PASS  fan_out_fan_in" in out
+
+
+def test_approval_is_decided_only_after_it_reports_waiting(app, capsys, monkeypatch):
+    monkeypatch.setattr(FakeApp, "polls_until_waiting", 5)
+    assert run(app, "--only", "human_interaction") == 0
+    assert "PASS  human_interaction" in capsys.readouterr().out
+
+
+def test_approval_that_never_waits_fails_within_the_timeout_with_what_was_seen(app, capsys, monkeypatch):
+    monkeypatch.setattr(FakeApp, "polls_until_waiting", 10**9)
+    assert smoke.main(["--base-url", app, "--key", KEY, "--only", "human_interaction", "--timeout", "0.5",
+                       "--poll-interval", "0.05"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  human_interaction" in out
+    assert "waiting for a decision: not done after 0.5s" in out and "'runtimeStatus': 'Running'" in out

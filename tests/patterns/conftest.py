@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from devhost.testing import DurableTestHost
+from tests.api.conformance import check
 
 WEBHOOKS = "/runtime/webhooks/durabletask"
 
@@ -28,18 +29,24 @@ async def all_instances(env: DurableTestHost) -> list[dict[str, Any]]:
 
 async def post_json(env: DurableTestHost, path: str, body: Any = None, *, raw: bytes | None = None,
                     key: str | None = "function") -> tuple[int, Any, dict[str, str]]:
-    """POST and return (status, parsed JSON body, headers)."""
+    """POST and return (status, parsed JSON body, headers); an /api answer must match docs/openapi.json."""
     kwargs: dict[str, Any] = {"data": raw, "headers": {"Content-Type": "application/json"}} if raw is not None \
         else ({"json": body} if body is not None else {})
-    async with env.request("POST", path, key=key, **kwargs) as resp:
-        text = await resp.text()
-        return resp.status, json.loads(text) if text else None, dict(resp.headers)
+    return await _answer(env, "POST", path, key, **kwargs)
 
 
 async def get_json(env: DurableTestHost, path: str, *, key: str | None = "function") -> tuple[int, Any, dict[str, str]]:
-    async with env.request("GET", path, key=key) as resp:
+    return await _answer(env, "GET", path, key)
+
+
+async def _answer(env: DurableTestHost, method: str, path: str, key: str | None,
+                  **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+    async with env.request(method, path, key=key, **kwargs) as resp:
         text = await resp.text()
-        return resp.status, json.loads(text) if text else None, dict(resp.headers)
+        body = json.loads(text) if text else None
+    if path.startswith("/api/"):
+        check(method, path, resp.status, body)
+    return resp.status, body, dict(resp.headers)
 
 
 def assert_no_system_key(env: DurableTestHost, status: int, body: Any, headers: dict[str, str]) -> None:
