@@ -18,6 +18,7 @@ from .host import DurableHost, HostSettings
 from .scheduler import RuntimeOptions
 from .serve import serve
 from .server import AuthPolicy, HostKeys
+from .server.dashboard import DASHBOARD_PATH
 from .server.keys import KEYS_FILE_ENV
 from .server.rpc import EXTENSION_DEFAULT_PORT
 from .stores import open_store
@@ -95,7 +96,8 @@ def _log_invocation(kind: str, name: str, instance_id: str, seconds: float) -> N
 
 def _print_banner(index, disabled: DisabledFunctions, base_url: str, prefix: str, keys: HostKeys | None,
                   store: str, hub: str) -> None:
-    lines = [f"devhost: serving {index.app_dir} on {base_url} (store: {store}, task hub: {hub})", "", "Functions:"]
+    lines = [f"devhost: serving {index.app_dir} on {base_url} (store: {store}, task hub: {hub})",
+             f"Dashboard: {base_url}{DASHBOARD_PATH} (master key)", "", "Functions:"]
     for info in index.functions:
         if info in disabled:
             lines.append(f"  {info.name}: {info.kind} (disabled: AzureWebJobs.{info.name}.Disabled)")

@@ -10,6 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh --other-pythons
 ./scripts/validate_bicep.sh
+# The dashboard's browser tests (tests/host/dashboard) drive Debian's Chromium through the playwright
+# package (requirements-dev.txt), which never downloads a browser of its own.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing Debian's chromium (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif [ "${CI:-}" = "true" ]; then
+    echo "test: chromium is missing and cannot be installed here (needs root and apt-get)" >&2; exit 1
+  else
+    echo "test: WARNING: no chromium (needs root and apt-get): the dashboard's browser tests are SKIPPED" >&2
+  fi
+fi
 .venv/bin/python -m pytest "$@"
 
 if [ -x .venv-3.13/bin/python ]; then

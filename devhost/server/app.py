@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ..app_index import FunctionInfo
 from ..host import DurableHost
+from .dashboard import dashboard_routes
 from .durable_api import DurableApi
 from .keys import AuthPolicy
 from .routes import AppRoutes, make_app_handler
@@ -25,6 +26,7 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
     app = web.Application(client_max_size=client_max_size)
     app[HOST_KEY] = host
     app.router.add_routes(DurableApi(host, auth).public_routes())
+    app.router.add_routes(dashboard_routes(host.index, auth, host.settings.task_hub))
 
     routes = AppRoutes(host.index.of_kind("http"), route_prefix)
 

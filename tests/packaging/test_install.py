@@ -84,6 +84,9 @@ def test_the_devhost_command_serves_an_app_in_another_directory(venv, app_dir, t
             assert time.monotonic() < deadline and status["runtimeStatus"] in ("Pending", "Running"), status
             time.sleep(0.1)
         assert status["output"] == ["Hello Grace!", "Hello Grace again!"]
+        for page in ("", "app.js", "style.css"):  # the dashboard's static files are in the package
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_devhost/{page}", timeout=10) as response:
+                assert response.status == 200 and response.read()
     finally:
         host.terminate()
         assert host.wait(timeout=15) == 0, log.read_text()
