@@ -15,7 +15,7 @@ fan-in of M activities, (4) a 72-hour timer (virtual time for us; the peer sleep
 it gets a bounded wait and is reported as "never"), (5) host overhead per history event.
 
 Each timed row runs ``--repeat`` times on a warm host/worker; the median is reported. Prints a
-table and writes ``bench/results/latest.json``. The last line is
+table and writes ``bench/out/latest.json`` (git-ignored; ``--output PATH``). The last line is
 ``min_speedup_vs_durabletask: X``: the smallest peer/host ratio over rows 1-3 (totals, and p50
 and p95 of row 1), for the default configuration (memory store, fast timestamps on).
 """
@@ -39,7 +39,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 APP = BENCH / "app"
-RESULTS = BENCH / "results"
+DEFAULT_OUTPUT = BENCH / "out" / "latest.json"  # committed figures: bench/results/, only with --output
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
@@ -402,7 +402,8 @@ def main() -> int:
     parser.add_argument("--peer-timer-timeout", type=float, default=3.0)
     parser.add_argument("--no-azure", action="store_true")
     parser.add_argument("--no-peer", action="store_true")
-    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help="results JSON (and .md beside it); default git-ignored, so a run rewrites no tracked file")
     args = parser.parse_args()
 
     import logging

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install everything the app, the local host and the tests need: a virtualenv with
-# requirements-dev.txt, and Azurite from the committed package-lock.json. Idempotent and quick
-# when nothing changed (stamp files record what was installed).
+# Install everything the app, the local host and the tests need: a virtualenv from the lock file
+# requirements-dev.lock (exact versions, hashes checked; refresh it with scripts/lock.sh), and
+# Azurite from the committed package-lock.json. Idempotent and quick when nothing changed (stamp
+# files record what was installed).
 #
 # --other-pythons (scripts/test.sh) also builds .venv-3.13 (required; with the official worker
-# library, requirements-worker.txt) and .venv-3.12 (when that interpreter exists) from pyenv's
-# interpreters, or from PYTHON313 / PYTHON312. Without 3.13 it fails, unless DEVHOST_SKIP_PY313=1.
+# library, requirements-worker.txt, in the lock for 3.13 only) and .venv-3.12 (when that
+# interpreter exists) from pyenv's interpreters, or from PYTHON313 / PYTHON312. Without 3.13 it
+# fails, unless DEVHOST_SKIP_PY313=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +23,7 @@ ensure_venv() {
   if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
     echo "bootstrap: installing Python requirements into $dir"
     "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check $(printf -- '-r %s ' "$@")
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes $(printf -- '-r %s ' "$@")
     echo "$hash" > "$stamp"
   fi
 }
@@ -44,12 +46,12 @@ find_python() {
 PYTHON=${PYTHON:-python3}
 "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
   || { echo "bootstrap: Python 3.11+ is required (found $("$PYTHON" --version 2>&1))" >&2; exit 1; }
-ensure_venv .venv "$PYTHON" requirements-dev.txt
+ensure_venv .venv "$PYTHON" requirements-dev.lock
 
 if [ "${1:-}" = "--other-pythons" ]; then
   pids=()
   if python313=$(find_python 3.13); then
-    ensure_venv .venv-3.13 "$python313" requirements-dev.txt requirements-worker.txt & pids+=($!)
+    ensure_venv .venv-3.13 "$python313" requirements-dev.lock & pids+=($!)  # + requirements-worker.txt (3.13 markers)
   elif [ "${DEVHOST_SKIP_PY313:-}" = "1" ]; then
     echo "bootstrap: WARNING: no Python 3.13: the official worker library check is SKIPPED (DEVHOST_SKIP_PY313=1)" >&2
   else
@@ -58,7 +60,7 @@ if [ "${1:-}" = "--other-pythons" ]; then
     exit 1
   fi
   if python312=$(find_python 3.12); then
-    ensure_venv .venv-3.12 "$python312" requirements-dev.txt & pids+=($!)
+    ensure_venv .venv-3.12 "$python312" requirements-dev.lock & pids+=($!)
   else
     echo "bootstrap: WARNING: no Python 3.12 found: the 3.12 run is skipped" >&2
   fi

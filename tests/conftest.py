@@ -16,6 +16,19 @@ sys.path.insert(0, str(ROOT / "tools"))
 import azurite as azurite_tool  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _keys_outside_the_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Hosts started by tests (subprocesses included) keep their keys in a temporary file, never in
+    the developer's ``.devhost/keys.json``."""
+    previous = os.environ.get("DEVHOST_KEYS_FILE")
+    os.environ["DEVHOST_KEYS_FILE"] = str(tmp_path_factory.mktemp("devhost-keys") / "keys.json")
+    yield
+    if previous is None:
+        os.environ.pop("DEVHOST_KEYS_FILE", None)
+    else:
+        os.environ["DEVHOST_KEYS_FILE"] = previous
+
+
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[str]:
     """Connection string of a real Azurite; also exported as ``AzureWebJobsStorage``."""

@@ -42,7 +42,7 @@ def dashboard_routes(index: AppIndex, auth: AuthPolicy, task_hub: str) -> list[w
 
     async def app_info(request: web.Request) -> web.StreamResponse:
         if not auth.allows(request, "admin"):
-            return unauthorized()
+            return unauthorized("admin")
         return web.json_response({"taskHub": task_hub, "orchestrators": index.names("orchestrator"),
                                   "entities": index.names("entity")}, headers={"Cache-Control": "no-store"})
 

@@ -93,7 +93,7 @@ class DurableApi:
     def _keyed(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
             if not self.auth.allows(request, "system"):
-                return unauthorized()
+                return unauthorized("system")
             return await self._safe(handler, request)
         return guarded
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 MASTER_KEY_ENV = "DEVHOST_MASTER_KEY"
+KEYS_FILE_ENV = "DEVHOST_KEYS_FILE"  # where keys are kept (default: <app>/.devhost/keys.json)
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,10 @@ class HostKeys:
 
     @classmethod
     def load(cls, path: Path) -> tuple["HostKeys", bool]:
-        """Keys from ``path`` (created if missing); env ``DEVHOST_MASTER_KEY`` wins for the master
-        key. Returns the keys and whether a new master key was generated."""
+        """Keys from ``path``, created if missing. With ``DEVHOST_MASTER_KEY`` set (tests, CI) that
+        master key is used and nothing is written: a stored file is read, never overwritten, so a
+        run with a throw-away key leaves the developer's keys alone. Returns the keys and whether a
+        new master key was generated."""
         stored: dict[str, str] = {}
         if path.is_file():
             try:
@@ -45,9 +48,10 @@ class HostKeys:
         keys = cls(master=env_master or stored.get("master") or fresh.master,
                    function=stored.get("function") or fresh.function,
                    system=stored.get("system") or fresh.system)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(keys), indent=2))
-        os.chmod(path, 0o600)
+        if not env_master and asdict(keys) != stored:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(asdict(keys), indent=2))
+            os.chmod(path, 0o600)
         return keys, generated
 
 
@@ -86,8 +90,18 @@ class AuthPolicy:
         return self.keys.system if self.keys else None
 
 
-def unauthorized() -> web.Response:
+# Which key each auth level takes, for 401 bodies (names of keys, never their values).
+REQUIRED_KEYS = {
+    "function": "the function key (or the master key)",
+    "admin": "the master key",
+    "system": "the durabletask_extension system key (or the master key)",
+}
+
+
+def unauthorized(level: str) -> web.Response:
+    needed = REQUIRED_KEYS.get(level, "a valid key")
     return web.json_response(
-        {"error": "Unauthorized: a valid key is required (x-functions-key header or code query parameter)."},
+        {"error": f"Unauthorized: this route needs {needed} in the x-functions-key header or the code query "
+                  "parameter.", "auth_level": level},
         status=401,
     )

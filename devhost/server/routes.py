@@ -123,7 +123,7 @@ def make_app_handler(routes: AppRoutes, auth: AuthPolicy,
             # FunctionInvocationMiddleware: a disabled function is not found, unless called with admin rights
             return web.json_response({"error": f"No function matches '/{routes.prefix}/{path}'."}, status=404)
         if not auth.allows(request, route.info.auth_level):
-            return unauthorized()
+            return unauthorized(route.info.auth_level)
         body = await request.read()
         try:
             response = await invoke(route.info, to_func_request(request, body, params), request)
