@@ -5,7 +5,8 @@ worker (``TaskHubGrpcWorker``) and the client (``TaskHubGrpcClient``) talk to it
 gRPC, exactly as its own docs and tests use it. Timers are real: the backend sleeps a thread
 until ``fireAt``.
 
-Run alone: ``python bench/peer_durabletask.py`` (prints the rows as JSON).
+``bench/run.py`` starts one ``Peer`` and calls its row methods between the host's. Run alone:
+``python bench/peer_durabletask.py`` (prints one run of the rows as JSON).
 """
 from __future__ import annotations
 
@@ -29,112 +30,131 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def run(chains: int = 200, fan_out: int = 1000, timer_timeout: float | None = 3.0) -> dict[str, Any]:
-    """Rows 1-4 on a fresh backend + worker; ``timer_timeout=None`` skips row 4."""
-    import logging
+class Peer:
+    """One in-memory backend, worker and client, started once and kept warm across repetitions;
+    each row method times one repetition of one row."""
 
-    from durabletask import client as dt_client
-    from durabletask import task as dt_task
-    from durabletask import worker as dt_worker
-    from durabletask.testing import create_test_backend
+    def __init__(self, chains: int = 200, fan_out: int = 1000) -> None:
+        self.chains, self.fan_out_size = chains, fan_out
 
-    # The SDK logs every work item at INFO to stderr by default; give it a quiet logger so the
-    # peer is not charged for console output (our host logs nothing per event either).
-    quiet = logging.Logger("durabletask-bench")
-    quiet.setLevel(logging.WARNING)
-    quiet.addHandler(logging.NullHandler())
+    def start(self) -> None:
+        import logging
 
-    def hello(ctx: dt_task.ActivityContext, name: str) -> str:
-        return f"Hello {name}!"
+        from durabletask import client as dt_client
+        from durabletask import task as dt_task
+        from durabletask import worker as dt_worker
+        from durabletask.testing import create_test_backend
 
-    def square(ctx: dt_task.ActivityContext, value: int) -> int:
-        return value * value
+        # The SDK logs every work item at INFO to stderr by default; give it a quiet logger so the
+        # peer is not charged for console output (our host logs nothing per event either).
+        quiet = logging.Logger("durabletask-bench")
+        quiet.setLevel(logging.WARNING)
+        quiet.addHandler(logging.NullHandler())
 
-    def chain4(ctx: dt_task.OrchestrationContext, name: str):
-        results = []
-        for city in (name, "Tokyo", "Seattle", "London"):
-            results.append((yield ctx.call_activity(hello, input=city)))
-        return results
+        def hello(ctx: dt_task.ActivityContext, name: str) -> str:
+            return f"Hello {name}!"
 
-    def fan(ctx: dt_task.OrchestrationContext, count: int):
-        results = yield dt_task.when_all([ctx.call_activity(square, input=i) for i in range(count)])
-        return sum(results)
+        def square(ctx: dt_task.ActivityContext, value: int) -> int:
+            return value * value
 
-    def sleeper72(ctx: dt_task.OrchestrationContext, _: Any):
-        yield ctx.create_timer(ctx.current_utc_datetime + timedelta(hours=72))
-        return "woke"
+        def chain4(ctx: dt_task.OrchestrationContext, name: str):
+            results = []
+            for city in (name, "Tokyo", "Seattle", "London"):
+                results.append((yield ctx.call_activity(hello, input=city)))
+            return results
 
-    port = _free_port()
-    backend = create_test_backend(port=port)
-    address = f"localhost:{port}"
-    worker = dt_worker.TaskHubGrpcWorker(host_address=address, logger=quiet)
-    for fn in (chain4, fan, sleeper72):
-        worker.add_orchestrator(fn)
-    for fn in (hello, square):
-        worker.add_activity(fn)
-    worker.start()
-    client = dt_client.TaskHubGrpcClient(host_address=address, logger=quiet)
-    rows: dict[str, Any] = {}
-    try:
+        def fan(ctx: dt_task.OrchestrationContext, count: int):
+            results = yield dt_task.when_all([ctx.call_activity(square, input=i) for i in range(count)])
+            return sum(results)
+
+        def sleeper72(ctx: dt_task.OrchestrationContext, _: Any):
+            yield ctx.create_timer(ctx.current_utc_datetime + timedelta(hours=72))
+            return "woke"
+
+        self.dt_client, self.chain4, self.fan, self.sleeper72 = dt_client, chain4, fan, sleeper72
+        port = _free_port()
+        self.backend = create_test_backend(port=port)
+        address = f"localhost:{port}"
+        self.worker = dt_worker.TaskHubGrpcWorker(host_address=address, logger=quiet)
+        for fn in (chain4, fan, sleeper72):
+            self.worker.add_orchestrator(fn)
+        for fn in (hello, square):
+            self.worker.add_activity(fn)
+        self.worker.start()
+        self.client = dt_client.TaskHubGrpcClient(host_address=address, logger=quiet)
         # warm-up (connection, first-call imports)
-        iid = client.schedule_new_orchestration(chain4, input="warm")
-        client.wait_for_orchestration_completion(iid, timeout=30)
+        iid = self.client.schedule_new_orchestration(chain4, input="warm")
+        self.client.wait_for_orchestration_completion(iid, timeout=30)
 
-        # 1. sequential chains
+    def stop(self) -> None:
+        try:
+            self.client.close()
+        except Exception:
+            pass
+        self.worker.stop()
+        self.backend.stop()
+
+    def _completed(self, iid: str, timeout: int) -> Any:
+        state = self.client.wait_for_orchestration_completion(iid, timeout=timeout)
+        assert state is not None and state.runtime_status == self.dt_client.OrchestrationStatus.COMPLETED, state
+        return state
+
+    def chain_sequential(self) -> dict[str, Any]:
         latencies = []
         t0 = time.perf_counter()
-        for i in range(chains):
+        for i in range(self.chains):
             s = time.perf_counter()
-            iid = client.schedule_new_orchestration(chain4, input=f"c{i}")
-            state = client.wait_for_orchestration_completion(iid, timeout=60)
-            assert state is not None and state.runtime_status == dt_client.OrchestrationStatus.COMPLETED, state
+            self._completed(self.client.schedule_new_orchestration(self.chain4, input=f"c{i}"), 60)
             latencies.append(time.perf_counter() - s)
         total = time.perf_counter() - t0
-        rows["chain_sequential"] = {"total_s": total, "p50_ms": statistics.median(latencies) * 1000,
-                                    "p95_ms": _pct(latencies, 0.95) * 1000, "count": chains}
+        return {"total_s": total, "p50_ms": statistics.median(latencies) * 1000,
+                "p95_ms": _pct(latencies, 0.95) * 1000, "count": self.chains}
 
-        # 2. chains started at once
+    def chain_parallel(self) -> dict[str, Any]:
         t0 = time.perf_counter()
-        ids = [client.schedule_new_orchestration(chain4, input=f"p{i}") for i in range(chains)]
+        ids = [self.client.schedule_new_orchestration(self.chain4, input=f"p{i}") for i in range(self.chains)]
         for iid in ids:
-            state = client.wait_for_orchestration_completion(iid, timeout=120)
-            assert state is not None and state.runtime_status == dt_client.OrchestrationStatus.COMPLETED, state
-        rows["chain_parallel"] = {"total_s": time.perf_counter() - t0, "count": chains}
+            self._completed(iid, 120)
+        return {"total_s": time.perf_counter() - t0, "count": self.chains}
 
-        # 3. fan-out/fan-in
+    def fan_out(self) -> dict[str, Any]:
         t0 = time.perf_counter()
-        iid = client.schedule_new_orchestration(fan, input=fan_out)
-        state = client.wait_for_orchestration_completion(iid, timeout=120)
-        assert state is not None and state.runtime_status == dt_client.OrchestrationStatus.COMPLETED, state
-        assert json.loads(state.serialized_output) == sum(i * i for i in range(fan_out))
-        rows["fan_out"] = {"total_s": time.perf_counter() - t0, "activities": fan_out,
-                           "episodes": None}  # the backend does not count orchestrator work items
+        state = self._completed(self.client.schedule_new_orchestration(self.fan, input=self.fan_out_size), 120)
+        total = time.perf_counter() - t0
+        assert json.loads(state.serialized_output) == sum(i * i for i in range(self.fan_out_size))
+        return {"total_s": total, "activities": self.fan_out_size,
+                "episodes": None}  # the backend does not count orchestrator work items
 
-        # 4. 72-hour timer: real time; bounded wait
-        if timer_timeout is None:
-            return rows
+    def timer(self, timeout: float) -> dict[str, Any]:
+        """Row 4, a 72-hour timer: real time, so a bounded wait (then the instance is terminated)."""
         t0 = time.perf_counter()
-        iid = client.schedule_new_orchestration(sleeper72)
+        iid = self.client.schedule_new_orchestration(self.sleeper72)
         finished = False
         try:
-            state = client.wait_for_orchestration_completion(iid, timeout=int(timer_timeout))
-            finished = state is not None and state.runtime_status == dt_client.OrchestrationStatus.COMPLETED
+            state = self.client.wait_for_orchestration_completion(iid, timeout=int(timeout))
+            finished = state is not None and state.runtime_status == self.dt_client.OrchestrationStatus.COMPLETED
         except TimeoutError:
             finished = False
-        rows["timer_72h"] = {"finished": finished, "waited_s": time.perf_counter() - t0,
-                             "timeout_s": timer_timeout}
+        waited = time.perf_counter() - t0
         try:
-            client.terminate_orchestration(iid, recursive=False)
+            self.client.terminate_orchestration(iid, recursive=False)
         except Exception:
             pass
+        return {"finished": finished, "waited_s": waited, "timeout_s": timeout}
+
+
+def run(chains: int = 200, fan_out: int = 1000, timer_timeout: float | None = 3.0) -> dict[str, Any]:
+    """Rows 1-4 once on a fresh backend + worker; ``timer_timeout=None`` skips row 4."""
+    peer = Peer(chains, fan_out)
+    peer.start()
+    try:
+        rows = {"chain_sequential": peer.chain_sequential(), "chain_parallel": peer.chain_parallel(),
+                "fan_out": peer.fan_out()}
+        if timer_timeout is not None:
+            rows["timer_72h"] = peer.timer(timer_timeout)
+        return rows
     finally:
-        try:
-            client.close()
-        except Exception:
-            pass
-        worker.stop()
-        backend.stop()
-    return rows
+        peer.stop()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,10 @@ def test_results_go_to_the_output_path_and_the_last_line_stays(tmp_path):
     run = subprocess.run([sys.executable, "bench/run.py", *TINY, "--output", str(output)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120, check=True)
     assert run.stdout.splitlines()[-1].startswith("min_speedup_vs_durabletask: ")
-    assert json.loads(output.read_text())["host"]["memory+fast"] and output.with_suffix(".md").is_file()
+    report = json.loads(output.read_text())
+    assert report["host"]["memory+fast"] and output.with_suffix(".md").is_file()
+    row = report["host"]["memory+fast"]["chain_sequential"]  # min and median of each side, every run kept
+    assert row["min"]["total_s"] <= row["median"]["total_s"] and len(row["runs"]) == 1
 
 
 def test_the_default_output_is_git_ignored_and_untracked():

@@ -1,0 +1,120 @@
+"""The benchmark's summaries and table: min and median per row and side, ratios of both."""
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+TIMED = ("chain_sequential", "chain_parallel", "fan_out")  # rows 1-3, run alternating with the peer
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median and min of each numeric field over repetitions; the raw runs are kept."""
+    median: dict[str, Any] = {}
+    least: dict[str, Any] = {}
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            median[key], least[key] = statistics.median(values), min(values)
+        else:
+            median[key] = least[key] = values[0]
+    return {"median": median, "min": least, "runs": runs}
+
+
+def ratio(peer: Any, ours: Any) -> float | None:
+    if not isinstance(peer, (int, float)) or not isinstance(ours, (int, float)) or ours <= 0:
+        return None
+    return peer / ours
+
+
+def fmt(value: Any, unit: str = "", digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    return f"{value:.{digits}g}{unit}" if abs(value) < 1000 else f"{value:.0f}{unit}"
+
+
+def build_table(report: dict[str, Any]) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    """The table (cells ``median / min``; ratio cells ``of medians / of mins``) and one entry per
+    ratio: ``{"row", "metric", "config", "of_medians", "of_mins"}``."""
+    peer = report.get("peer")
+    configs = report["host"]
+    lines: list[list[str]] = [["row", "metric", "durabletask median / min"]
+                              + [f"devhost {name} median / min" for name in configs]
+                              + [f"ratio {name} medians / mins" for name in configs]]
+    ratios: list[dict[str, Any]] = []
+
+    def timed(row: str, metric: str, key: str, field: str, unit: str) -> None:
+        pv = (peer[key]["median"][field], peer[key]["min"][field]) if peer else (None, None)
+        cells = [row, metric, f"{fmt(pv[0], unit)} / {fmt(pv[1], unit)}"]
+        ratio_cells = []
+        for name, data in configs.items():
+            hv = (data[key]["median"][field], data[key]["min"][field])
+            cells.append(f"{fmt(hv[0], unit)} / {fmt(hv[1], unit)}")
+            of_medians, of_mins = ratio(pv[0], hv[0]), ratio(pv[1], hv[1])
+            ratios.append({"row": row, "metric": metric.strip(), "config": name, "of_medians": of_medians,
+                           "of_mins": of_mins})
+            ratio_cells.append("-" if of_medians is None else f"{of_medians:.2f}x / {of_mins:.2f}x")
+        lines.append(cells + ratio_cells)
+
+    def single(row: str, metric: str, getter: Any, unit: str, peer_text: str = "n/a") -> None:
+        lines.append([row, metric, peer_text] + [fmt(getter(d), unit) for d in configs.values()]
+                     + ["-" for _ in configs])
+
+    n = report["params"]
+    timed("1", f"{n['chains']} x chain(4), sequential: total", "chain_sequential", "total_s", " s")
+    timed("1", "  p50 per orchestration", "chain_sequential", "p50_ms", " ms")
+    timed("1", "  p95 per orchestration", "chain_sequential", "p95_ms", " ms")
+    timed("2", f"{n['chains']} x chain(4), started at once: total", "chain_parallel", "total_s", " s")
+    timed("3", f"fan-out/fan-in of {n['fan_out']}: total", "fan_out", "total_s", " s")
+    single("3", "  orchestrator episodes (max over runs)", lambda d: d["fan_out"]["episodes_max"], "")
+    timer_peer = "-"
+    if peer:
+        t = peer["timer_72h"]
+        timer_peer = "finished" if t["finished"] else f"never (not done after {t['timeout_s']:.0f} s)"
+    single("4", "72-hour timer: wall time (median)", lambda d: d["timer_72h"]["median"]["wall_ms"], " ms",
+           timer_peer)
+    single("5", "host overhead per history event, rows 1-3 (CPU)", lambda d: d["overhead"]["host_us_per_event"],
+           " us")
+    single("5", "  row 1 / row 2 / row 3 alone (medians)", lambda d: " / ".join(
+        f"{d[k]['median']['host_us_per_event']:.1f}" for k in TIMED) + " us", "")
+    single("5", "  of which event-loop thread", lambda d: d["overhead"]["loop_host_us_per_event"], " us")
+    single("5", "  of which activity thread pool", lambda d: d["overhead"]["worker_threads_us_per_event"], " us")
+    single("5", "  row 1 alone with async activities (no hop)",
+           lambda d: d["overhead"]["async_activities"]["median"]["host_us_per_event"], " us")
+    single("5", "  SDK time per history event", lambda d: d["overhead"]["sdk_us_per_event"], " us")
+    single("5", "  engine+shim+commit only (episode - SDK)",
+           lambda d: d["overhead"]["episode_minus_sdk_us_per_event"], " us")
+    return lines, ratios
+
+
+def smallest(ratios: list[dict[str, Any]], config: str, which: str = "of_medians") -> float | None:
+    values = [r[which] for r in ratios if r["config"] == config and r[which] is not None]
+    return min(values) if values else None
+
+
+def render(lines: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in lines) for i in range(len(lines[0]))]
+    out = []
+    for index, row in enumerate(lines):
+        out.append("  ".join(cell.ljust(widths[i]) if i < 2 else cell.rjust(widths[i]) for i, cell in enumerate(row)))
+        if index == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def to_markdown(lines: list[list[str]]) -> str:
+    out = ["| " + " | ".join(lines[0]) + " |", "|" + "|".join("---" for _ in lines[0]) + "|"]
+    out += ["| " + " | ".join(cell.strip() for cell in row) + " |" for row in lines[1:]]
+    return "\n".join(out)
+
+
+def print_azure(azure: dict[str, Any], chains: int, fan_out: int) -> None:
+    m = {key: azure[key]["median"] for key in (*TIMED, "timer_72h")}
+    print(f"Azure Storage store on Azurite (fast timestamps; {chains} chains, fan-out {fan_out}; one run):")
+    print(f"  1: sequential total {m['chain_sequential']['total_s']:.2f} s, "
+          f"p50 {m['chain_sequential']['p50_ms']:.1f} ms, p95 {m['chain_sequential']['p95_ms']:.1f} ms")
+    print(f"  2: started at once total {m['chain_parallel']['total_s']:.2f} s")
+    print(f"  3: fan-out total {m['fan_out']['total_s']:.2f} s, episodes {azure['fan_out']['episodes_max']}")
+    print(f"  4: 72-hour timer {m['timer_72h']['wall_ms']:.0f} ms")
+    print(f"  5: host overhead {azure['overhead']['host_us_per_event']:.1f} us/event (includes the Azure SDK clients)")
