@@ -190,8 +190,9 @@ async def test_suspend_resume_restart_and_purge(env, page):
 
     await confirm(page, "restart")  # with a new instance id: the page moves to it
     await expect(page.locator("#notice")).to_contain_text("Restarted as ")
-    new_id = (await page.locator("#instance-title").inner_text()).strip()
+    new_id = (await page.locator("#notice").inner_text()).strip().removeprefix("Restarted as ").removesuffix(".")
     assert new_id != instance_id
+    await expect(page.locator("#instance-title")).to_have_text(new_id)  # the page moves once it has loaded it
     assert (await api_status(env, new_id))[1]["name"] == "wait_event"
 
     await confirm(page, "purge")
