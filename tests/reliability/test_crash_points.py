@@ -49,6 +49,7 @@ async def test_a_crash_after_any_write_changes_nothing(azurite: str, name: str) 
         crashed += outcome.crashed
     tried = len(range(1, clean.writes + 1, stride))
     print(f"\n{name}: {clean.writes} writes after the start; {tried} runs, {crashed} of them crashed")
-    # (a run may make a write or two fewer than the clean one - timing decides how completions
-    # batch - so its last k or two may not be reached)
-    assert crashed >= tried - 3
+    # A run may make a few writes fewer than the clean one (timing decides how completions batch
+    # into episodes: the approval pattern has varied by 5 in 34), so its last few k may not be
+    # reached; every outcome above is checked all the same.
+    assert crashed >= tried - max(3, tried // 6)
