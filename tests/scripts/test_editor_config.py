@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import azurite as azurite_tool  # tools/, on sys.path from tests/conftest.py
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,9 +85,7 @@ def test_the_devhost_task_ends_its_background_matcher_and_matches_a_busy_port(tm
                                  capture_output=True, text=True, timeout=60)
     assert any(re.search(matcher["pattern"]["regexp"], line) for line in (refused.stdout + refused.stderr).splitlines())
 
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = str(free.getsockname()[1])
+    port = str(azurite_tool.free_port())
     log = tmp_path / "task.log"
     with open(log, "w") as out:
         host = subprocess.Popen([*command_line(task), "--port", port, "--store", "memory"], cwd=ROOT, env=env,
