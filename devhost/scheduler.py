@@ -23,6 +23,7 @@ from . import fast_timestamps
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock
+from .batching import FanIn
 from .engine import Engine, EpisodeResult, compact, message_id
 from .shim import ReplayState
 from .faults import FaultPlan, InjectedCrash
@@ -38,10 +39,10 @@ log = logging.getLogger("devhost")
 
 @dataclass
 class RuntimeOptions:
-    # How long an episode waits for more completions while the instance still has
-    # activities in flight, so that a fan-out's results arrive in few episodes.
-    # (5 ms: with 2 ms, about one fan-out of 1000 in 20 ran in 4-5 episodes on a loaded 2-core VM.)
-    batch_window: float = 0.005
+    # Hold an episode while the instance has activities in flight and its pending messages
+    # cannot move the orchestrator (completions inside an unfinished task_all; devhost/batching.py),
+    # so a fan-out's results arrive in one episode whatever the machine's load. False: run at once.
+    fan_in_hold: bool = True
     max_concurrent_activities: int = 256
     # An activity or orchestration whose worker keeps dying is failed after this many attempts.
     poison_attempts: int = 5
@@ -96,9 +97,8 @@ class Runtime:
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
         self._work_queued: set[str] = set()  # ids of work items with a task in this process
-        self._last_completion: dict[str, float] = {}
-        # Per target: (last completion, deadline) when the batch window first looked expired.
-        self._quiet_seen: dict[str, tuple[float, float]] = {}
+        # Ready targets whose every message since their last dispatch might be held (batching.py).
+        self._fan_in: dict[str, FanIn] = {}
         self._history: dict[str, _Cached] = {}
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._unchecked: set[asyncio.Event] = set()  # notified watchers that have not looked yet
@@ -151,8 +151,25 @@ class Runtime:
             heapq.heappush(self._timers, (message.due, message.id, message.target))
             self._live_timers.add(message.id)
         else:
-            self._ready[message.target] = None
+            self._mark_ready(message.target, message)
         self._poke()
+
+    def _mark_ready(self, target: str, message: Message | None = None) -> None:
+        """``target`` has work; ``message`` (if any) is why. Without one it must run, unheld."""
+        fan_in = self._fan_in.get(target)
+        if target in self._ready and fan_in is None:
+            return  # already due to run unheld
+        if message is None or not self.options.fan_in_hold:
+            self._fan_in.pop(target, None)
+        else:
+            if fan_in is None:
+                fan_in = self._fan_in[target] = FanIn()
+            fan_in.add(message)
+        self._ready[target] = None
+
+    def knows(self, target: str) -> bool:
+        """Whether this process is running ``target`` or will, with every message it has seen."""
+        return target in self._running or (target in self._ready and target not in self._fan_in)
 
     def forget_timers(self, ids: list[str]) -> None:
         self._live_timers.difference_update(ids)
@@ -203,17 +220,12 @@ class Runtime:
             self._wakeup.clear()
             now = self.clock.now()
             self._release_due_timers(now)
-            recheck = self._dispatch_ready()
-            if self.idle and self.clock.may_skip and not recheck and not self._unchecked:
-                due = self._next_timer()
-                if due is not None:
-                    self.clock.skip_to(due)
-                    continue
-            timeout = recheck
+            self._dispatch_ready()
             due = self._next_timer()
-            if due is not None:
-                wait = max(0.0, (due - self.clock.now()).total_seconds())
-                timeout = wait if timeout is None else min(timeout, wait)
+            if self.idle and self.clock.may_skip and not self._unchecked and due is not None:
+                self.clock.skip_to(due)
+                continue
+            timeout = None if due is None else max(0.0, (due - self.clock.now()).total_seconds())
             await self._sleep(timeout)
 
     async def _sleep(self, timeout: float | None) -> None:
@@ -238,46 +250,27 @@ class Runtime:
             _, mid, target = heapq.heappop(self._timers)
             if mid in self._live_timers:
                 self._live_timers.discard(mid)
-                self._ready[target] = None
+                self._mark_ready(target)
 
-    def _dispatch_ready(self) -> float | None:
-        """Start an episode/batch for every ready target; returns seconds until a deferred one."""
-        recheck: float | None = None
+    def _dispatch_ready(self) -> None:
+        """Start an episode/batch for every ready target that is not held."""
         for target in list(self._ready):
-            if target in self._running:
+            if target in self._running or self._held(target):
                 continue
-            wait = self._batch_wait(target)
-            if wait is not None:
-                recheck = wait if recheck is None else min(recheck, wait)
-                continue
-            self._quiet_seen.pop(target, None)
+            self._fan_in.pop(target, None)
             del self._ready[target]
             self._running.add(target)
             self._spawn(self._run_target(target))
-        return recheck
 
-    def _batch_wait(self, target: str) -> float | None:
-        """Seconds to hold ``target``'s episode so more completions join it, or None to run now.
-
-        Only while the instance still has activities in flight: it runs once no completion has
-        arrived for a whole ``batch_window``. A window that looks expired may only mean this loop
-        was busy (an episode, submitting a fan-out) while workers kept finishing, so it is
-        confirmed with one more window of loop time before a partial batch runs."""
-        window = self.options.batch_window
-        if not self._inflight[target] or window <= 0:
-            return None
-        last = self._last_completion.get(target, 0.0)
-        current = time.monotonic()
-        age = current - last
-        if age < window:
-            return window - age
-        seen = self._quiet_seen.get(target)
-        if seen is None or seen[0] != last:
-            self._quiet_seen[target] = (last, current + window)
-            return window
-        if current < seen[1]:
-            return seen[1] - current
-        return None
+    def _held(self, target: str) -> bool:
+        """Hold ``target``'s episode (devhost/batching.py) only while this host runs activities of
+        it: each one ends by routing a message (or its task ending pokes the loop), so the hold is
+        looked at again, and with none left in flight nothing is held."""
+        fan_in = self._fan_in.get(target)
+        if fan_in is None or not self._inflight[target]:
+            return False
+        cached = self._history.get(target)
+        return not fan_in.could_progress(cached.replay if cached is not None else None)
 
     async def _run_target(self, target: str) -> None:
         try:
@@ -290,7 +283,7 @@ class Runtime:
                     await self._run_episode(target)
         except ConflictError:
             self._history.pop(target, None)
-            self._ready[target] = None
+            self._mark_ready(target)
         except Exception as exc:
             self._history.pop(target, None)
             self._crashes[target] += 1
@@ -301,7 +294,7 @@ class Runtime:
             if self._crashes[target] >= self.options.poison_attempts and not target.startswith("@"):
                 await self._poison(target, exc)
             else:
-                self._ready[target] = None  # redo the episode from the stored state
+                self._mark_ready(target)  # redo the episode from the stored state
         else:
             self._crashes.pop(target, None)
         finally:
@@ -445,7 +438,6 @@ class Runtime:
             if crashed:
                 self.start_activity(item, self.options.crash_retry_delay)
             self._done_in_flight(item.instance_id)
-        self._last_completion[item.instance_id] = time.monotonic()
         self.route(result)
 
     async def _execute_activity(self, item: WorkItem) -> Message:
