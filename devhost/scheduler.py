@@ -159,8 +159,8 @@ class Runtime:
         fan_in = self._fan_in.get(target)
         if target in self._ready and fan_in is None:
             return  # already due to run unheld
-        if message is None or not self.options.fan_in_hold:
-            self._fan_in.pop(target, None)
+        if message is None or not self.options.fan_in_hold or not self._inflight[target]:
+            self._fan_in.pop(target, None)  # nothing in flight (a chain's step): no hold to judge
         else:
             if fan_in is None:
                 fan_in = self._fan_in[target] = FanIn()
