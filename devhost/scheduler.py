@@ -5,68 +5,39 @@ instance, all due messages of the instance in one episode), entity batches, and 
 (concurrently; sync ones in the invoker's thread pool). Timers wait in a heap; with a
 virtual clock that may skip, the loop jumps time to the next due timer whenever nothing
 else can run.
+
+By job: this module is the loop, routing, watchers and orchestration episodes; activities run
+in ``activities.py`` and entity batches in ``entities.py`` (mixins of ``Runtime``); when an
+episode may wait for more of a fan-in is ``batching.py``; options and counters are in
+``runtime_options.py`` (re-exported here).
 """
 from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from . import payloads
 from . import fast_timestamps
-from . import protocol as p
+from .activities import ActivityRunner
 from .app_index import AppIndex
-from .clock import Clock
 from .batching import FanIn
-from .engine import Engine, EpisodeResult, compact, message_id
-from .shim import ReplayState
+from .clock import Clock
+from .engine import Engine, EpisodeResult
+from .entities import EntityRunner
 from .faults import FaultPlan, InjectedCrash
-from .invoke import ActivityOutcome, Invoker, activity_failure
-from .payloads import PayloadPolicy
-from .disabled import DisabledFunctions
-from .store.base import (
-    TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
-)
+from .invoke import Invoker
+from .runtime_options import RuntimeOptions, RuntimeStats
+from .shim import ReplayState
+from .store.base import TERMINAL_STATUSES, ConflictError, Event, Message, Store
+
+__all__ = ["Runtime", "RuntimeOptions", "RuntimeStats"]
 
 log = logging.getLogger("devhost")
-
-
-@dataclass
-class RuntimeOptions:
-    # Hold an episode while the instance has activities in flight and its pending messages
-    # cannot move the orchestrator (completions inside an unfinished task_all; devhost/batching.py),
-    # so a fan-out's results arrive in one episode whatever the machine's load. False: run at once.
-    fan_in_hold: bool = True
-    max_concurrent_activities: int = 256
-    # An activity or orchestration whose worker keeps dying is failed after this many attempts.
-    poison_attempts: int = 5
-    # Delay before a crashed activity's work item is picked up again (a lease expiring).
-    crash_retry_delay: float = 0.001
-    faults: FaultPlan | None = None
-    # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
-    # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
-    fast_timestamps: bool | None = None
-    # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).
-    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)
-    # Functions disabled with AzureWebJobs.<name>.Disabled (devhost/disabled.py).
-    disabled: DisabledFunctions = field(default_factory=DisabledFunctions)
-
-
-@dataclass
-class RuntimeStats:
-    episodes: int = 0
-    sdk_seconds: float = 0.0
-    episode_seconds: float = 0.0
-    events_replayed: int = 0
-    activities: int = 0
-    entity_batches: int = 0
-    episodes_by_instance: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -79,7 +50,10 @@ class _Cached:
     replay: ReplayState | None
 
 
-class Runtime:
+class Runtime(ActivityRunner, EntityRunner):
+    """The loop, routing, watchers and orchestration episodes; activities and entities are run by
+    the mixins (``activities.py``, ``entities.py``), the fan-in policy is ``batching.py``."""
+
     def __init__(self, index: AppIndex, store: Store, clock: Clock, invoker: Invoker,
                  options: RuntimeOptions | None = None,
                  on_invocation: Callable[[str, str, str, float], None] | None = None) -> None:
@@ -387,166 +361,6 @@ class Runtime:
     def evict(self, instance_id: str) -> None:
         """Forget cached history (after a purge or an external rewrite)."""
         self._history.pop(instance_id, None)
-
-    # ------------------------------------------------------------------ activities
-    def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
-        """Run ``item`` (after ``delay`` seconds) unless this process already has it queued or
-        running. It counts as in flight from this moment, so the virtual clock cannot skip time
-        between the episode that scheduled it and its start."""
-        if self.options.disabled.holds(self.index, "activity", item.name):
-            return  # the work item stays stored, unrun (devhost/disabled.py)
-        if item.id in self._work_queued:  # the poller sees items this process is about to run
-            return
-        self._work_queued.add(item.id)
-        self._inflight[item.instance_id] += 1
-        if delay:
-            asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._run_activity(item)))
-        else:
-            self._spawn(self._run_activity(item))
-
-    def _done_in_flight(self, instance_id: str) -> None:
-        self._inflight[instance_id] -= 1
-        if not self._inflight[instance_id]:
-            del self._inflight[instance_id]
-
-    async def _run_activity(self, item: WorkItem) -> None:
-        assert self._activity_slots is not None
-        crashed = False
-        try:
-            # The lease is taken only once a worker slot is free, as DTFx dequeues a work-item
-            # message only then: a lease taken earlier would expire while the item waits here,
-            # and another process would run it too. A failed claim also covers an item that
-            # was completed (row deleted) since it was queued.
-            async with self._activity_slots:
-                if not await self.store.claim_work(item):  # shared stores: leased by another runner
-                    return
-                try:
-                    result = await self._execute_activity(item)
-                except InjectedCrash:
-                    crashed = True  # the worker died mid-activity: no result; the item runs again later
-                    return
-                await self.store.complete_work(item, result)
-                self.stats.activities += 1
-                if self.faults.duplicates():
-                    duplicate = Message(id=message_id(result.id, "duplicate"), target=result.target, kind="event",
-                                        body=dict(result.body), created=result.created,
-                                        execution_id=result.execution_id)
-                    await self.store.send_messages([duplicate])
-                    self.route(duplicate)
-        finally:
-            self._work_queued.discard(item.id)
-            if crashed:
-                self.start_activity(item, self.options.crash_retry_delay)
-            self._done_in_flight(item.instance_id)
-        self.route(result)
-
-    async def _execute_activity(self, item: WorkItem) -> Message:
-        """Run one work item and build its TaskCompleted/TaskFailed message."""
-        attempts = await self.store.record_work_attempt(item)
-        t0 = time.perf_counter()
-        if attempts > self.options.poison_attempts:
-            outcome = ActivityOutcome(
-                ok=False,
-                reason=(f"Activity function '{item.name}' failed: the worker processing it "
-                        f"crashed {attempts - 1} times; giving up (poison message)."),
-                details=None)
-        elif item.http_request is not None:
-            outcome = await self._run_http_activity(item)
-        else:
-            info = self.index.find("activity", item.name)
-            if info is None:
-                outcome = activity_failure(item.name, LookupError(f"unknown activity '{item.name}'"))
-            elif self.faults.activity_crashes(item.name):
-                raise InjectedCrash(f"worker crashed while running '{item.name}'")
-            elif self.faults.activity_fails(item.name):
-                outcome = activity_failure(item.name, RuntimeError("injected fault"))
-            else:
-                if self.faults.runs_twice(item.name):
-                    await self.invoker.activity(info, item.input)
-                outcome = await self.invoker.activity(info, item.input)
-        self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
-        if outcome.ok:
-            try:
-                self.options.payloads.check("result", item.name, outcome.result)
-            except payloads.PayloadTooLarge as exc:
-                outcome = ActivityOutcome(ok=False, reason=f"Activity function '{item.name}' failed: {exc}")
-        now = self.clock.now()
-        if outcome.ok:
-            body = p.task_completed(now, item.seq, outcome.result)
-        else:
-            body = p.task_failed(now, item.seq, outcome.reason or "", outcome.details)
-        return Message(id=message_id(item.id, "result"), target=item.instance_id, kind="event",
-                       body=body, created=now, execution_id=item.execution_id)
-
-    async def _run_http_activity(self, item: WorkItem) -> ActivityOutcome:
-        """``call_http``: one request, no 202 polling (documented limitation)."""
-        import aiohttp
-
-        request = item.http_request or {}
-        try:
-            async with aiohttp.ClientSession() as session:
-                async with session.request(
-                    request.get("method", "GET"), request["uri"],
-                    data=request.get("content"), headers=request.get("headers") or None,
-                ) as response:
-                    content = await response.text()
-                    headers = {k: v for k, v in response.headers.items()}
-                    payload = {"statusCode": response.status, "headers": headers, "content": content}
-            return ActivityOutcome(ok=True, result=json.dumps(payload))
-        except Exception as exc:
-            return activity_failure(p.HTTP_ACTIVITY_NAME, exc)
-
-    # ------------------------------------------------------------------ entities
-    async def _run_entity(self, entity_id: str) -> None:
-        name, key = p.parse_entity_scheduler_id(entity_id)
-        if self.options.disabled.holds(self.index, "entity", name):
-            return  # its messages stay stored, unprocessed (devhost/disabled.py)
-        messages = [m for m in await self.store.messages_for(entity_id) if m.kind == "entity"]
-        if not messages:
-            return
-        messages.sort(key=lambda m: m.created)
-        now = self.clock.now()
-        record = await self.store.get_entity(entity_id) or EntityRecord(
-            entity_id=entity_id, name=name, key=key, exists=False, state=None, last_modified=now)
-        info = self.index.find("entity", name)
-        batch = [{"name": m.body.get("op"), "input": m.body.get("input"), "isSignal": bool(m.body.get("signal"))}
-                 for m in messages]
-        results: list[dict[str, Any]]
-        if info is None:
-            results = [{"isError": True, "result": json.dumps(f"The entity '{name}' does not exist.")}
-                       for _ in messages]
-        else:
-            context = json.dumps({"self": {"name": name, "key": key}, "exists": record.exists,
-                                  "state": record.state, "batch": batch})
-            t0 = time.perf_counter()
-            try:
-                output = json.loads(self.invoker.entity(info, context))
-                results = output.get("results") or []
-                if len(results) != len(messages):  # the extension requires one result per operation
-                    raise ValueError(f"the entity returned {len(results)} results for {len(messages)} operations")
-                record.exists = bool(output.get("entityExists"))
-                record.state = output.get("entityState") if record.exists else None
-            except Exception as exc:  # the whole batch failed; state unchanged
-                results = [{"isError": True, "result": json.dumps(str(exc))} for _ in messages]
-            self._log_invocation("entity", info.durable_name, entity_id, time.perf_counter() - t0)
-        record.last_modified = now
-        responses: list[Message] = []
-        for message, outcome in zip(messages, results, strict=True):
-            body = message.body
-            if body.get("signal") or not body.get("parent"):
-                continue
-            response: dict[str, Any] = {"result": outcome.get("result")}
-            if outcome.get("isError"):
-                response["exceptionType"] = "Error"
-            responses.append(Message(
-                id=message_id(message.id, "response"), target=body["parent"], kind="event",
-                body=p.event_raised(now, body["id"], compact(response)), created=now,
-                execution_id=body.get("parentExecution")))
-        await self.store.commit_entity_batch(record, [m.id for m in messages], responses)
-        self.stats.entity_batches += 1
-        for sent in responses:
-            self.route(sent)
-        self._notify(entity_id)
 
     # ------------------------------------------------------------------ logging
     def _log_invocation(self, kind: str, name: str, instance_id: str, seconds: float) -> None:
