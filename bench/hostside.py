@@ -102,9 +102,10 @@ class HostSide:
     """One host configuration, started once and kept warm across every repetition."""
 
     def __init__(self, name: str, kind: str, fast: bool, chains: int, fan_out: int,
-                 connection: str | None = None) -> None:
+                 connection: str | None = None, large_fan_out: int = 10000, many_chains: int = 1000) -> None:
         self.name, self.kind, self.fast = name, kind, fast
         self.chains, self.fan_out_size, self.connection = chains, fan_out, connection
+        self.large_fan_out, self.many_chains = large_fan_out, many_chains
         self.seq = 0
         self.rows_raw: dict[str, float] = {}  # summed over the host's own rows 1-3
 
@@ -178,27 +179,43 @@ class HostSide:
         return {"total_s": total, "p50_ms": statistics.median(latencies) * 1000,
                 "p95_ms": pct(latencies, 0.95) * 1000, "count": self.chains, **figures}
 
-    async def chain_parallel(self) -> dict[str, Any]:
+    async def chain_parallel(self, count: int | None = None) -> dict[str, Any]:
         self.activate()
+        count = count or self.chains
         meter = Meter(self.runtime)
         t0 = time.perf_counter()
-        ids = [await self.start_new("chain4", f"p{i}") for i in range(self.chains)]
+        ids = [await self.start_new("chain4", f"p{i}") for i in range(count)]
         for instance_id in ids:
             await self.finish(instance_id)
         total = time.perf_counter() - t0
-        return {"total_s": total, "count": self.chains, **self._metered(meter)}
+        return {"total_s": total, "count": count, **self._metered(meter)}
 
-    async def fan_out(self) -> dict[str, Any]:
+    async def fan_out(self, size: int | None = None) -> dict[str, Any]:
         self.activate()
+        size = size or self.fan_out_size
         meter = Meter(self.runtime)
         t0 = time.perf_counter()
-        instance_id = await self.start_new("fan", self.fan_out_size)
+        instance_id = await self.start_new("fan", size)
         status = await self.finish(instance_id)
         total = time.perf_counter() - t0
         figures = self._metered(meter)
-        assert status["output"] == sum(i * i for i in range(self.fan_out_size)), status
-        return {"total_s": total, "activities": self.fan_out_size,
+        assert status["output"] == sum(i * i for i in range(size)), status
+        return {"total_s": total, "activities": size,
                 "episodes": self.runtime.stats.episodes_by_instance[instance_id], **figures}
+
+    # Heavy rows (bench/run.py --heavy): not metered into row 5, which stays rows 1-3.
+    async def fan_out_large(self) -> dict[str, Any]:
+        return await self._unmetered(self.fan_out(self.large_fan_out))
+
+    async def chains_many(self) -> dict[str, Any]:
+        return await self._unmetered(self.chain_parallel(self.many_chains))
+
+    async def _unmetered(self, row: Any) -> dict[str, Any]:
+        rows_raw = dict(self.rows_raw)
+        try:
+            return await row
+        finally:
+            self.rows_raw = rows_raw
 
     async def extras(self, repeat: int) -> dict[str, Any]:
         """Host-only rows: row 1 with async activities (row 5), and the 72-hour timer (row 4)."""

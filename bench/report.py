@@ -5,6 +5,8 @@ import statistics
 from typing import Any
 
 TIMED = ("chain_sequential", "chain_parallel", "fan_out")  # rows 1-3, run alternating with the peer
+HEAVY = ("fan_out_large", "chains_many")  # rows 6-7 (--heavy): default configuration and peer, alternating
+RSS_ROWS = (*TIMED, *HEAVY, "served")  # row 9: peak RSS, each row and side in a fresh process
 
 
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -18,6 +20,14 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         else:
             median[key] = least[key] = values[0]
     return {"median": median, "min": least, "runs": runs}
+
+
+def summarize_bounded(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A peer row with a timeout: summarized if every run finished, else marked not done."""
+    if all(r.get("finished", True) for r in runs):
+        return summarize(runs)
+    late = next(r for r in runs if not r.get("finished", True))
+    return {"not_done": True, "timeout_s": late["timeout_s"], "runs": runs}
 
 
 def ratio(peer: Any, ours: Any) -> float | None:
@@ -45,10 +55,18 @@ def build_table(report: dict[str, Any]) -> tuple[list[list[str]], list[dict[str,
     ratios: list[dict[str, Any]] = []
 
     def timed(row: str, metric: str, key: str, field: str, unit: str) -> None:
-        pv = (peer[key]["median"][field], peer[key]["min"][field]) if peer else (None, None)
-        cells = [row, metric, f"{fmt(pv[0], unit)} / {fmt(pv[1], unit)}"]
+        side = peer.get(key) if peer else None
+        pv = (side["median"][field], side["min"][field]) if side and "median" in side else (None, None)
+        cell = f"{fmt(pv[0], unit)} / {fmt(pv[1], unit)}"
+        if side and side.get("not_done"):
+            cell = f"not done after {side['timeout_s']:.0f} s"
+        cells = [row, metric, cell]
         ratio_cells = []
         for name, data in configs.items():
+            if key not in data:  # heavy rows run on the default configuration only
+                cells.append("-")
+                ratio_cells.append("-")
+                continue
             hv = (data[key]["median"][field], data[key]["min"][field])
             cells.append(f"{fmt(hv[0], unit)} / {fmt(hv[1], unit)}")
             of_medians, of_mins = ratio(pv[0], hv[0]), ratio(pv[1], hv[1])
@@ -85,7 +103,48 @@ def build_table(report: dict[str, Any]) -> tuple[list[list[str]], list[dict[str,
     single("5", "  SDK time per history event", lambda d: d["overhead"]["sdk_us_per_event"], " us")
     single("5", "  engine+shim+commit only (episode - SDK)",
            lambda d: d["overhead"]["episode_minus_sdk_us_per_event"], " us")
+    if any("fan_out_large" in d for d in configs.values()):
+        timed("6", f"fan-out/fan-in of {n['large_fan_out']}: total", "fan_out_large", "total_s", " s")
+        single("6", "  orchestrator episodes (max over runs)",
+               lambda d: d["fan_out_large"]["episodes_max"] if "fan_out_large" in d else None, "")
+        timed("7", f"{n['many_chains']} x chain(4), started at once: total", "chains_many", "total_s", " s")
+    served = report.get("served")
+    if served:
+        def cell(field: str, unit: str, digits: int = 3) -> Any:
+            return lambda d: (f"{fmt(served['median'][field], unit, digits)} / {fmt(served['min'][field], unit, digits)}"
+                              if d is configs[report["default_config"]] else None)
+        s = served["median"]
+        title = f"served HTTP: {s['starts']} starts, {s['clients']} clients"
+        single("8", f"{title}: starts/s", cell("starts_per_s", "/s"), "", "n/a")
+        single("8", "  start latency p50 (202 answered)", cell("p50_ms", " ms"), "", "n/a")
+        single("8", "  start latency p99", cell("p99_ms", " ms"), "", "n/a")
+        single("8", f"  client timeouts ({s['client_timeout_s']:.0f} s) / other errors (max over runs)",
+               lambda d: (f"{max(r['client_timeouts'] for r in served['runs'])} / "
+                          f"{max(r['errors'] for r in served['runs'])}"
+                          if d is configs[report["default_config"]] else None), "", "n/a")
+    rss = report.get("rss") or {}
+    if rss:
+        lines.append(["9", "peak RSS: each row and side alone in a fresh process: peak (+ over warmed-up)"]
+                     + ["" for _ in range(len(lines[0]) - 2)])
+    for key in RSS_ROWS:
+        figures = rss.get(key)
+        if not figures:
+            continue
+
+        def mb(side: dict[str, Any] | None) -> str:
+            if not side:
+                return "-"
+            if "error" in side:
+                return side["error"]
+            return f"{side['peak_mb']:.0f} MB (+{side['peak_mb'] - side['baseline_mb']:.0f})"
+        lines.append(["9", f"  peak RSS, {RSS_LABELS[key]}", mb(figures.get("peer"))]
+                     + [mb(figures.get(name)) if name == report["default_config"] else "-" for name in configs]
+                     + ["-" for _ in configs])
     return lines, ratios
+
+
+RSS_LABELS = {"chain_sequential": "row 1", "chain_parallel": "row 2", "fan_out": "row 3",
+              "fan_out_large": "row 6", "chains_many": "row 7", "served": "row 8 (host process)"}
 
 
 def smallest(ratios: list[dict[str, Any]], config: str, which: str = "of_medians") -> float | None:

@@ -13,7 +13,14 @@ One process runs the same workloads on
 
 Rows: (1) N four-activity chains one at a time, (2) N chains started at once, (3) one fan-out/
 fan-in of M activities, (4) a 72-hour timer (virtual time for us; the peer sleeps real time, so
-it gets a bounded wait and is reported as "never"), (5) host overhead per history event.
+it gets a bounded wait and is reported as "never"), (5) host overhead per history event; with
+``--heavy``, (6) a fan-out of 10,000 and (7) 1,000 chains started at once, on the default
+configuration and the peer, alternating like rows 1-3 (the peer gets ``--heavy-timeout``
+seconds, else "not done after N s"); (8) served-HTTP starts: 1,000 starts from 100 concurrent
+HTTP clients in another process against the host's real server (``bench/served.py``; host
+only; it takes a store, so an Azurite variant can call ``served_rows``); (9) peak RSS of each
+row and side, each run once in a fresh process (``VmHWM``; ``--no-rss`` skips it); (10) the
+1,000-activity chain, from ``bench/bench_replay.py`` when it is there (``chain_1000_row``).
 
 Alternating harness: every side (each host configuration and the peer) is started and warmed
 up once. Then, for each of ``--repeat`` repetitions and each of rows 1-3, the sides run that row
@@ -23,7 +30,7 @@ min over repetitions for each side, and two ratios (peer/host): of the medians a
 Rows 4 and 5b (async activities) run on the host alone afterwards. Prints a table and writes
 ``bench/out/latest.json`` (git-ignored; ``--output PATH``) and the table beside it (``.md``).
 The last line is ``min_speedup_vs_durabletask: X``: the smallest ratio of medians over rows 1-3
-(totals, and p50 and p95 of row 1) for the default configuration (memory store, fast timestamps
+(totals, and p50 and p95 of row 1), and rows 6-7 where the peer finished, for the default configuration (memory store, fast timestamps
 on); the JSON also gives the smallest ratio of mins.
 """
 from __future__ import annotations
@@ -48,7 +55,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 from hostside import HostSide, derive  # noqa: E402
-from report import TIMED, build_table, print_azure, render, smallest, summarize, to_markdown  # noqa: E402
+from rss import rss_child, rss_rows  # noqa: E402
+from report import (HEAVY, RSS_ROWS, TIMED, build_table, print_azure, render, smallest, summarize,  # noqa: E402
+                    summarize_bounded, to_markdown)
 
 CONFIGS: list[tuple[str, str, bool]] = [("memory+fast", "memory", True), ("memory-nofast", "memory", False)]
 
@@ -89,19 +98,35 @@ def machine() -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 def host_summary(side: HostSide, runs: dict[str, list[dict[str, Any]]], extras: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = {row: summarize(runs[row]) for row in TIMED}
-    result["fan_out"]["episodes_max"] = max(r["episodes"] for r in runs["fan_out"])
+    result: dict[str, Any] = {row: summarize(runs[row]) for row in (*TIMED, *HEAVY) if runs.get(row)}
+    for row in ("fan_out", "fan_out_large"):
+        if row in result:
+            result[row]["episodes_max"] = max(r["episodes"] for r in runs[row])
     result["timer_72h"] = summarize(extras["timer_72h"])
     result["overhead"] = derive(side.rows_raw)  # the host's own rows 1-3 only, every repetition
     result["overhead"]["async_activities"] = summarize(extras["async_activities"])
     return result
 
 
+def new_host(args: argparse.Namespace, name: str, kind: str, fast: bool, connection: str | None = None) -> HostSide:
+    return HostSide(name, kind, fast, args.chains, args.fan_out, connection, args.large_fan_out, args.many_chains)
+
+
+def new_peer(args: argparse.Namespace) -> Any:
+    import peer_durabletask
+
+    return peer_durabletask.Peer(chains=args.chains, fan_out=args.fan_out, large_fan_out=args.large_fan_out,
+                                 many_chains=args.many_chains, heavy_timeout=args.heavy_timeout)
+
+
 async def alternate(args: argparse.Namespace, peer: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Rows 1-3, each repetition, each side back to back; the order flips every repetition."""
-    hosts = [HostSide(name, kind, fast, args.chains, args.fan_out) for name, kind, fast in CONFIGS]
+    """Rows 1-3 (and 6-7 with --heavy), each repetition, each side back to back; the order flips
+    every repetition. Heavy rows run on the default configuration and the peer only; a peer
+    heavy row that times out is not tried again."""
+    hosts = [new_host(args, name, kind, fast) for name, kind, fast in CONFIGS]
+    rows = (*TIMED, *HEAVY) if args.heavy else TIMED
     started: list[HostSide] = []
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {row: [] for row in TIMED}
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {row: [] for row in rows}
                                                          for name in [*(h.name for h in hosts), "peer"]}
     try:
         for host in hosts:
@@ -114,17 +139,21 @@ async def alternate(args: argparse.Namespace, peer: Any) -> tuple[dict[str, Any]
             order = sides if rep % 2 == 0 else sides[::-1]
             print(f"repetition {rep + 1}/{args.repeat}: " + ", ".join(
                 "durabletask" if s is peer else f"devhost {s.name}" for s in order), file=sys.stderr, flush=True)
-            for row in TIMED:
+            for row in rows:
                 gc.collect()
                 for side in order:
+                    if row in HEAVY and side is not peer and side.name != CONFIGS[0][0]:
+                        continue
                     if side is peer:  # blocking calls on the loop thread: the idle hosts do not run meanwhile
+                        if not all(r.get("finished", True) for r in runs["peer"][row]):
+                            continue
                         runs["peer"][row].append(getattr(peer, row)())
                     else:
                         runs[side.name][row].append(await getattr(side, row)())
         results = {h.name: host_summary(h, runs[h.name], await h.extras(args.repeat)) for h in hosts}
         peer_result = None
         if peer is not None:
-            peer_result = {row: summarize(runs["peer"][row]) for row in TIMED}
+            peer_result = {row: summarize_bounded(runs["peer"][row]) for row in rows}
             peer_result["timer_72h"] = peer.timer(args.peer_timer_timeout)
         return results, peer_result
     finally:
@@ -132,6 +161,36 @@ async def alternate(args: argparse.Namespace, peer: Any) -> tuple[dict[str, Any]
             await host.stop()
         if peer is not None and hasattr(peer, "client"):
             peer.stop()
+
+
+def served_rows(args: argparse.Namespace, store_factory: Any = None) -> dict[str, Any]:
+    """Row 8: served-HTTP starts (bench/served.py), ``--served-runs`` times on a fresh host each.
+    ``store_factory`` makes the store of each run (default: the memory store); an Azurite
+    variant passes one that makes an ``AzureStore``."""
+    from served import served_starts
+
+    if store_factory is None:
+        from devhost.store.memory import MemoryStore
+
+        store_factory = MemoryStore
+    runs = [asyncio.run(served_starts(store_factory(), args.served_starts, args.served_clients,
+                                      args.client_timeout)) for _ in range(args.served_runs)]
+    return summarize(runs)
+
+
+def chain_1000_row(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    """Row 10, a 1,000-activity sequential chain: ``bench/bench_replay.py`` (being written
+    apart) plugs in here; it is expected to return a summary like the other rows'."""
+    try:
+        import bench_replay  # type: ignore
+    except ImportError:
+        report["notes"].append("row 10 (1,000-activity chain) not run: bench/bench_replay.py is not there yet.")
+        return
+    runner = getattr(bench_replay, "run_row", None)
+    if runner is None:
+        report["notes"].append("row 10 (1,000-activity chain) not run: bench_replay has no run_row(args).")
+        return
+    report["chain_1000"] = runner(args)
 
 
 async def azure_rows(args: argparse.Namespace, connection: str) -> dict[str, Any]:
@@ -199,9 +258,23 @@ def main() -> int:
     parser.add_argument("--peer-timer-timeout", type=float, default=3.0)
     parser.add_argument("--no-azure", action="store_true")
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--heavy", action="store_true",
+                        help="rows 6-7 too: a fan-out of --large-fan-out and --many-chains chains at once")
+    parser.add_argument("--large-fan-out", type=int, default=10000)
+    parser.add_argument("--many-chains", type=int, default=1000)
+    parser.add_argument("--heavy-timeout", type=float, default=60.0,
+                        help="seconds the peer gets for a heavy row before it is reported as not done")
+    parser.add_argument("--served-starts", type=int, default=1000)
+    parser.add_argument("--served-clients", type=int, default=100)
+    parser.add_argument("--client-timeout", type=float, default=10.0)
+    parser.add_argument("--served-runs", type=int, default=1, help="row 8 runs (0: skip)")
+    parser.add_argument("--no-rss", action="store_true", help="skip row 9 (peak RSS, a fresh process per row)")
+    parser.add_argument("--rss-child", nargs=2, metavar=("SIDE", "ROW"), help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help="results JSON (and .md beside it); default git-ignored, so a run rewrites no tracked file")
     args = parser.parse_args()
+    if args.rss_child:
+        return rss_child(args, CONFIGS, new_host, new_peer)
 
     import logging
 
@@ -211,7 +284,10 @@ def main() -> int:
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "params": {"chains": args.chains, "fan_out": args.fan_out, "repeat": args.repeat,
-                   "azure_chains": args.azure_chains, "azure_fan_out": args.azure_fan_out},
+                   "azure_chains": args.azure_chains, "azure_fan_out": args.azure_fan_out, "heavy": args.heavy,
+                   "large_fan_out": args.large_fan_out, "many_chains": args.many_chains,
+                   "heavy_timeout_s": args.heavy_timeout, "served_starts": args.served_starts,
+                   "served_clients": args.served_clients, "client_timeout_s": args.client_timeout},
         "measured": {
             "devhost": ("in process through the DurableHost facade (start_new + wait), virtual clock, "
                         "no HTTP; the unmodified bench/app run through azure-functions-durable"),
@@ -236,12 +312,16 @@ def main() -> int:
     elif version("durabletask") is None:
         report["notes"].append("durabletask rows skipped: not installed (pip install -r bench/requirements-bench.txt).")
     else:
-        import peer_durabletask
-
-        peer = peer_durabletask.Peer(chains=args.chains, fan_out=args.fan_out)
+        peer = new_peer(args)
     report["host"], peer_result = asyncio.run(alternate(args, peer))
     if peer_result is not None:
         report["peer"] = peer_result
+    if args.served_runs > 0:
+        print("running served-HTTP starts ...", file=sys.stderr, flush=True)
+        report["served"] = served_rows(args)
+    chain_1000_row(args, report)
+    if not args.no_rss:
+        report["rss"] = rss_rows(args, CONFIGS[0][0], peer is not None)
     if args.no_azure:
         report["notes"].append("Azure Storage rows skipped (--no-azure).")
     else:

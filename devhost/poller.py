@@ -51,7 +51,7 @@ async def poll_once(runtime: "Runtime", timers_seen: set[str] | frozenset[str] =
             future.add(message.id)
             if message.id in timers_seen:
                 continue
-        elif message.target in runtime._running or message.target in runtime._ready:
+        elif runtime.knows(message.target):
             continue  # this process is on it already (or will be)
         runtime.route(message)
     work = await store.pending_work()

@@ -5,67 +5,39 @@ instance, all due messages of the instance in one episode), entity batches, and 
 (concurrently; sync ones in the invoker's thread pool). Timers wait in a heap; with a
 virtual clock that may skip, the loop jumps time to the next due timer whenever nothing
 else can run.
+
+By job: this module is the loop, routing, watchers and orchestration episodes; activities run
+in ``activities.py`` and entity batches in ``entities.py`` (mixins of ``Runtime``); when an
+episode may wait for more of a fan-in is ``batching.py``; options and counters are in
+``runtime_options.py`` (re-exported here).
 """
 from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from . import payloads
 from . import fast_timestamps
-from . import protocol as p
+from .activities import ActivityRunner
 from .app_index import AppIndex
+from .batching import FanIn
 from .clock import Clock
-from .engine import Engine, EpisodeResult, compact, message_id
-from .shim import ReplayState
+from .engine import Engine, EpisodeResult
+from .entities import EntityRunner
 from .faults import FaultPlan, InjectedCrash
-from .invoke import ActivityOutcome, Invoker, activity_failure
-from .payloads import PayloadPolicy
-from .disabled import DisabledFunctions
-from .store.base import (
-    TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
-)
+from .invoke import Invoker
+from .runtime_options import RuntimeOptions, RuntimeStats
+from .shim import ReplayState
+from .store.base import TERMINAL_STATUSES, ConflictError, Event, Message, Store
+
+__all__ = ["Runtime", "RuntimeOptions", "RuntimeStats"]
 
 log = logging.getLogger("devhost")
-
-
-@dataclass
-class RuntimeOptions:
-    # How long an episode waits for more completions while the instance still has
-    # activities in flight, so that a fan-out's results arrive in few episodes.
-    # (5 ms: with 2 ms, about one fan-out of 1000 in 20 ran in 4-5 episodes on a loaded 2-core VM.)
-    batch_window: float = 0.005
-    max_concurrent_activities: int = 256
-    # An activity or orchestration whose worker keeps dying is failed after this many attempts.
-    poison_attempts: int = 5
-    # Delay before a crashed activity's work item is picked up again (a lease expiring).
-    crash_retry_delay: float = 0.001
-    faults: FaultPlan | None = None
-    # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
-    # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
-    fast_timestamps: bool | None = None
-    # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).
-    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)
-    # Functions disabled with AzureWebJobs.<name>.Disabled (devhost/disabled.py).
-    disabled: DisabledFunctions = field(default_factory=DisabledFunctions)
-
-
-@dataclass
-class RuntimeStats:
-    episodes: int = 0
-    sdk_seconds: float = 0.0
-    episode_seconds: float = 0.0
-    events_replayed: int = 0
-    activities: int = 0
-    entity_batches: int = 0
-    episodes_by_instance: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -78,7 +50,10 @@ class _Cached:
     replay: ReplayState | None
 
 
-class Runtime:
+class Runtime(ActivityRunner, EntityRunner):
+    """The loop, routing, watchers and orchestration episodes; activities and entities are run by
+    the mixins (``activities.py``, ``entities.py``), the fan-in policy is ``batching.py``."""
+
     def __init__(self, index: AppIndex, store: Store, clock: Clock, invoker: Invoker,
                  options: RuntimeOptions | None = None,
                  on_invocation: Callable[[str, str, str, float], None] | None = None) -> None:
@@ -96,9 +71,8 @@ class Runtime:
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
         self._work_queued: set[str] = set()  # ids of work items with a task in this process
-        self._last_completion: dict[str, float] = {}
-        # Per target: (last completion, deadline) when the batch window first looked expired.
-        self._quiet_seen: dict[str, tuple[float, float]] = {}
+        # Ready targets whose every message since their last dispatch might be held (batching.py).
+        self._fan_in: dict[str, FanIn] = {}
         self._history: dict[str, _Cached] = {}
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._unchecked: set[asyncio.Event] = set()  # notified watchers that have not looked yet
@@ -151,8 +125,25 @@ class Runtime:
             heapq.heappush(self._timers, (message.due, message.id, message.target))
             self._live_timers.add(message.id)
         else:
-            self._ready[message.target] = None
+            self._mark_ready(message.target, message)
         self._poke()
+
+    def _mark_ready(self, target: str, message: Message | None = None) -> None:
+        """``target`` has work; ``message`` (if any) is why. Without one it must run, unheld."""
+        fan_in = self._fan_in.get(target)
+        if target in self._ready and fan_in is None:
+            return  # already due to run unheld
+        if message is None or not self.options.fan_in_hold or not self._inflight[target]:
+            self._fan_in.pop(target, None)  # nothing in flight (a chain's step): no hold to judge
+        else:
+            if fan_in is None:
+                fan_in = self._fan_in[target] = FanIn()
+            fan_in.add(message)
+        self._ready[target] = None
+
+    def knows(self, target: str) -> bool:
+        """Whether this process is running ``target`` or will, with every message it has seen."""
+        return target in self._running or (target in self._ready and target not in self._fan_in)
 
     def forget_timers(self, ids: list[str]) -> None:
         self._live_timers.difference_update(ids)
@@ -203,17 +194,12 @@ class Runtime:
             self._wakeup.clear()
             now = self.clock.now()
             self._release_due_timers(now)
-            recheck = self._dispatch_ready()
-            if self.idle and self.clock.may_skip and not recheck and not self._unchecked:
-                due = self._next_timer()
-                if due is not None:
-                    self.clock.skip_to(due)
-                    continue
-            timeout = recheck
+            self._dispatch_ready()
             due = self._next_timer()
-            if due is not None:
-                wait = max(0.0, (due - self.clock.now()).total_seconds())
-                timeout = wait if timeout is None else min(timeout, wait)
+            if self.idle and self.clock.may_skip and not self._unchecked and due is not None:
+                self.clock.skip_to(due)
+                continue
+            timeout = None if due is None else max(0.0, (due - self.clock.now()).total_seconds())
             await self._sleep(timeout)
 
     async def _sleep(self, timeout: float | None) -> None:
@@ -238,46 +224,27 @@ class Runtime:
             _, mid, target = heapq.heappop(self._timers)
             if mid in self._live_timers:
                 self._live_timers.discard(mid)
-                self._ready[target] = None
+                self._mark_ready(target)
 
-    def _dispatch_ready(self) -> float | None:
-        """Start an episode/batch for every ready target; returns seconds until a deferred one."""
-        recheck: float | None = None
+    def _dispatch_ready(self) -> None:
+        """Start an episode/batch for every ready target that is not held."""
         for target in list(self._ready):
-            if target in self._running:
+            if target in self._running or self._held(target):
                 continue
-            wait = self._batch_wait(target)
-            if wait is not None:
-                recheck = wait if recheck is None else min(recheck, wait)
-                continue
-            self._quiet_seen.pop(target, None)
+            self._fan_in.pop(target, None)
             del self._ready[target]
             self._running.add(target)
             self._spawn(self._run_target(target))
-        return recheck
 
-    def _batch_wait(self, target: str) -> float | None:
-        """Seconds to hold ``target``'s episode so more completions join it, or None to run now.
-
-        Only while the instance still has activities in flight: it runs once no completion has
-        arrived for a whole ``batch_window``. A window that looks expired may only mean this loop
-        was busy (an episode, submitting a fan-out) while workers kept finishing, so it is
-        confirmed with one more window of loop time before a partial batch runs."""
-        window = self.options.batch_window
-        if not self._inflight[target] or window <= 0:
-            return None
-        last = self._last_completion.get(target, 0.0)
-        current = time.monotonic()
-        age = current - last
-        if age < window:
-            return window - age
-        seen = self._quiet_seen.get(target)
-        if seen is None or seen[0] != last:
-            self._quiet_seen[target] = (last, current + window)
-            return window
-        if current < seen[1]:
-            return seen[1] - current
-        return None
+    def _held(self, target: str) -> bool:
+        """Hold ``target``'s episode (devhost/batching.py) only while this host runs activities of
+        it: each one ends by routing a message (or its task ending pokes the loop), so the hold is
+        looked at again, and with none left in flight nothing is held."""
+        fan_in = self._fan_in.get(target)
+        if fan_in is None or not self._inflight[target]:
+            return False
+        cached = self._history.get(target)
+        return not fan_in.could_progress(cached.replay if cached is not None else None)
 
     async def _run_target(self, target: str) -> None:
         try:
@@ -290,7 +257,7 @@ class Runtime:
                     await self._run_episode(target)
         except ConflictError:
             self._history.pop(target, None)
-            self._ready[target] = None
+            self._mark_ready(target)
         except Exception as exc:
             self._history.pop(target, None)
             self._crashes[target] += 1
@@ -301,7 +268,7 @@ class Runtime:
             if self._crashes[target] >= self.options.poison_attempts and not target.startswith("@"):
                 await self._poison(target, exc)
             else:
-                self._ready[target] = None  # redo the episode from the stored state
+                self._mark_ready(target)  # redo the episode from the stored state
         else:
             self._crashes.pop(target, None)
         finally:
@@ -394,167 +361,6 @@ class Runtime:
     def evict(self, instance_id: str) -> None:
         """Forget cached history (after a purge or an external rewrite)."""
         self._history.pop(instance_id, None)
-
-    # ------------------------------------------------------------------ activities
-    def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
-        """Run ``item`` (after ``delay`` seconds) unless this process already has it queued or
-        running. It counts as in flight from this moment, so the virtual clock cannot skip time
-        between the episode that scheduled it and its start."""
-        if self.options.disabled.holds(self.index, "activity", item.name):
-            return  # the work item stays stored, unrun (devhost/disabled.py)
-        if item.id in self._work_queued:  # the poller sees items this process is about to run
-            return
-        self._work_queued.add(item.id)
-        self._inflight[item.instance_id] += 1
-        if delay:
-            asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._run_activity(item)))
-        else:
-            self._spawn(self._run_activity(item))
-
-    def _done_in_flight(self, instance_id: str) -> None:
-        self._inflight[instance_id] -= 1
-        if not self._inflight[instance_id]:
-            del self._inflight[instance_id]
-
-    async def _run_activity(self, item: WorkItem) -> None:
-        assert self._activity_slots is not None
-        crashed = False
-        try:
-            # The lease is taken only once a worker slot is free, as DTFx dequeues a work-item
-            # message only then: a lease taken earlier would expire while the item waits here,
-            # and another process would run it too. A failed claim also covers an item that
-            # was completed (row deleted) since it was queued.
-            async with self._activity_slots:
-                if not await self.store.claim_work(item):  # shared stores: leased by another runner
-                    return
-                try:
-                    result = await self._execute_activity(item)
-                except InjectedCrash:
-                    crashed = True  # the worker died mid-activity: no result; the item runs again later
-                    return
-                await self.store.complete_work(item, result)
-                self.stats.activities += 1
-                if self.faults.duplicates():
-                    duplicate = Message(id=message_id(result.id, "duplicate"), target=result.target, kind="event",
-                                        body=dict(result.body), created=result.created,
-                                        execution_id=result.execution_id)
-                    await self.store.send_messages([duplicate])
-                    self.route(duplicate)
-        finally:
-            self._work_queued.discard(item.id)
-            if crashed:
-                self.start_activity(item, self.options.crash_retry_delay)
-            self._done_in_flight(item.instance_id)
-        self._last_completion[item.instance_id] = time.monotonic()
-        self.route(result)
-
-    async def _execute_activity(self, item: WorkItem) -> Message:
-        """Run one work item and build its TaskCompleted/TaskFailed message."""
-        attempts = await self.store.record_work_attempt(item)
-        t0 = time.perf_counter()
-        if attempts > self.options.poison_attempts:
-            outcome = ActivityOutcome(
-                ok=False,
-                reason=(f"Activity function '{item.name}' failed: the worker processing it "
-                        f"crashed {attempts - 1} times; giving up (poison message)."),
-                details=None)
-        elif item.http_request is not None:
-            outcome = await self._run_http_activity(item)
-        else:
-            info = self.index.find("activity", item.name)
-            if info is None:
-                outcome = activity_failure(item.name, LookupError(f"unknown activity '{item.name}'"))
-            elif self.faults.activity_crashes(item.name):
-                raise InjectedCrash(f"worker crashed while running '{item.name}'")
-            elif self.faults.activity_fails(item.name):
-                outcome = activity_failure(item.name, RuntimeError("injected fault"))
-            else:
-                if self.faults.runs_twice(item.name):
-                    await self.invoker.activity(info, item.input)
-                outcome = await self.invoker.activity(info, item.input)
-        self._log_invocation("activity", item.name, item.instance_id, time.perf_counter() - t0)
-        if outcome.ok:
-            try:
-                self.options.payloads.check("result", item.name, outcome.result)
-            except payloads.PayloadTooLarge as exc:
-                outcome = ActivityOutcome(ok=False, reason=f"Activity function '{item.name}' failed: {exc}")
-        now = self.clock.now()
-        if outcome.ok:
-            body = p.task_completed(now, item.seq, outcome.result)
-        else:
-            body = p.task_failed(now, item.seq, outcome.reason or "", outcome.details)
-        return Message(id=message_id(item.id, "result"), target=item.instance_id, kind="event",
-                       body=body, created=now, execution_id=item.execution_id)
-
-    async def _run_http_activity(self, item: WorkItem) -> ActivityOutcome:
-        """``call_http``: one request, no 202 polling (documented limitation)."""
-        import aiohttp
-
-        request = item.http_request or {}
-        try:
-            async with aiohttp.ClientSession() as session:
-                async with session.request(
-                    request.get("method", "GET"), request["uri"],
-                    data=request.get("content"), headers=request.get("headers") or None,
-                ) as response:
-                    content = await response.text()
-                    headers = {k: v for k, v in response.headers.items()}
-                    payload = {"statusCode": response.status, "headers": headers, "content": content}
-            return ActivityOutcome(ok=True, result=json.dumps(payload))
-        except Exception as exc:
-            return activity_failure(p.HTTP_ACTIVITY_NAME, exc)
-
-    # ------------------------------------------------------------------ entities
-    async def _run_entity(self, entity_id: str) -> None:
-        name, key = p.parse_entity_scheduler_id(entity_id)
-        if self.options.disabled.holds(self.index, "entity", name):
-            return  # its messages stay stored, unprocessed (devhost/disabled.py)
-        messages = [m for m in await self.store.messages_for(entity_id) if m.kind == "entity"]
-        if not messages:
-            return
-        messages.sort(key=lambda m: m.created)
-        now = self.clock.now()
-        record = await self.store.get_entity(entity_id) or EntityRecord(
-            entity_id=entity_id, name=name, key=key, exists=False, state=None, last_modified=now)
-        info = self.index.find("entity", name)
-        batch = [{"name": m.body.get("op"), "input": m.body.get("input"), "isSignal": bool(m.body.get("signal"))}
-                 for m in messages]
-        results: list[dict[str, Any]]
-        if info is None:
-            results = [{"isError": True, "result": json.dumps(f"The entity '{name}' does not exist.")}
-                       for _ in messages]
-        else:
-            context = json.dumps({"self": {"name": name, "key": key}, "exists": record.exists,
-                                  "state": record.state, "batch": batch})
-            t0 = time.perf_counter()
-            try:
-                output = json.loads(self.invoker.entity(info, context))
-                results = output.get("results") or []
-                if len(results) != len(messages):  # the extension requires one result per operation
-                    raise ValueError(f"the entity returned {len(results)} results for {len(messages)} operations")
-                record.exists = bool(output.get("entityExists"))
-                record.state = output.get("entityState") if record.exists else None
-            except Exception as exc:  # the whole batch failed; state unchanged
-                results = [{"isError": True, "result": json.dumps(str(exc))} for _ in messages]
-            self._log_invocation("entity", info.durable_name, entity_id, time.perf_counter() - t0)
-        record.last_modified = now
-        responses: list[Message] = []
-        for message, outcome in zip(messages, results, strict=True):
-            body = message.body
-            if body.get("signal") or not body.get("parent"):
-                continue
-            response: dict[str, Any] = {"result": outcome.get("result")}
-            if outcome.get("isError"):
-                response["exceptionType"] = "Error"
-            responses.append(Message(
-                id=message_id(message.id, "response"), target=body["parent"], kind="event",
-                body=p.event_raised(now, body["id"], compact(response)), created=now,
-                execution_id=body.get("parentExecution")))
-        await self.store.commit_entity_batch(record, [m.id for m in messages], responses)
-        self.stats.entity_batches += 1
-        for sent in responses:
-            self.route(sent)
-        self._notify(entity_id)
 
     # ------------------------------------------------------------------ logging
     def _log_invocation(self, kind: str, name: str, instance_id: str, seconds: float) -> None:

@@ -79,6 +79,6 @@ async def _run(knobs, seed: int, tag: str, **host_options) -> list:
 @pytest.mark.parametrize("seed", range(PROGRAMS))
 async def test_generated_program_is_consistent_across_batching_and_faults(knobs, seed):
     reference = await _run(knobs, seed, "ref")
-    assert await _run(knobs, seed, "nobatch", options=RuntimeOptions(batch_window=0)) == reference
+    assert await _run(knobs, seed, "nobatch", options=RuntimeOptions(fan_in_hold=False)) == reference
     faults = FaultPlan(crash_before_commit=2, duplicate_completions=True, crash_activity={"square": 1})
     assert await _run(knobs, seed, "faults", faults=faults) == reference

@@ -1,0 +1,41 @@
+"""The runtime's options and counters (``devhost/scheduler.py``)."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .disabled import DisabledFunctions
+from .faults import FaultPlan
+from .payloads import PayloadPolicy
+
+
+@dataclass
+class RuntimeOptions:
+    # Hold an episode while the instance has activities in flight and its pending messages
+    # cannot move the orchestrator (completions inside an unfinished task_all; devhost/batching.py),
+    # so a fan-out's results arrive in one episode whatever the machine's load. False: run at once.
+    fan_in_hold: bool = True
+    max_concurrent_activities: int = 256
+    # An activity or orchestration whose worker keeps dying is failed after this many attempts.
+    poison_attempts: int = 5
+    # Delay before a crashed activity's work item is picked up again (a lease expiring).
+    crash_retry_delay: float = 0.001
+    faults: FaultPlan | None = None
+    # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
+    # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
+    fast_timestamps: bool | None = None
+    # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).
+    payloads: PayloadPolicy = field(default_factory=PayloadPolicy)
+    # Functions disabled with AzureWebJobs.<name>.Disabled (devhost/disabled.py).
+    disabled: DisabledFunctions = field(default_factory=DisabledFunctions)
+
+
+@dataclass
+class RuntimeStats:
+    episodes: int = 0
+    sdk_seconds: float = 0.0
+    episode_seconds: float = 0.0
+    events_replayed: int = 0
+    activities: int = 0
+    entity_batches: int = 0
+    episodes_by_instance: Counter = field(default_factory=Counter)
