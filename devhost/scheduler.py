@@ -19,11 +19,12 @@ from datetime import datetime
 from typing import Any, Callable
 
 from . import payloads
-from . import fast_timestamps
+from . import fast_timestamps, sdk_patches
 from . import protocol as p
 from .app_index import AppIndex
 from .clock import Clock
 from .engine import Engine, EpisodeResult, compact, message_id
+from .history_text import HistoryText
 from .shim import ReplayState
 from .faults import FaultPlan, InjectedCrash
 from .invoke import ActivityOutcome, Invoker, activity_failure
@@ -51,6 +52,9 @@ class RuntimeOptions:
     # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
     # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
     fast_timestamps: bool | None = None
+    # Exact patches for per-call waste in the SDK's replay (devhost/sdk_patches.py); None follows
+    # DEVHOST_SDK_PATCHES (default on). The SDK's output is the same either way.
+    sdk_patches: bool | None = None
     # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).
     payloads: PayloadPolicy = field(default_factory=PayloadPolicy)
     # Functions disabled with AzureWebJobs.<name>.Disabled (devhost/disabled.py).
@@ -73,7 +77,7 @@ class _Cached:
     """What the runtime remembers of an instance between episodes (all derivable from the store)."""
 
     history: list[Event]
-    history_json: str | None
+    history_json: HistoryText | str | None
     etag: str | None
     replay: ReplayState | None
 
@@ -113,6 +117,7 @@ class Runtime:
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         fast_timestamps.configure(self.options.fast_timestamps)
+        sdk_patches.configure(self.options.sdk_patches)
         self._wakeup = asyncio.Event()
         self._activity_slots = asyncio.Semaphore(self.options.max_concurrent_activities)
         for message in await self.store.pending_messages():
@@ -362,7 +367,8 @@ class Runtime:
         if commit.new_execution:
             self._history[instance_id] = _Cached([], "[]", commit.instance.etag, None)
         else:
-            self._history[instance_id] = _Cached(history + commit.new_events, result.history_json,
+            history.extend(commit.new_events)  # in place: only this cache holds the list (O(new events))
+            self._history[instance_id] = _Cached(history, result.history_json,
                                                  commit.instance.etag, result.replay_state)
         stats = self.stats
         if result.called_sdk:
