@@ -2,7 +2,7 @@
 
 The Python SDK has no extended sessions: every episode it parses the whole history again and
 replays the generator from the start, so whatever it spends per event or per call is paid over
-and over. Three costs there are pure waste (same results, more work); each patch below removes
+and over. Four costs there are pure waste (same results, more work); each patch below removes
 one and changes nothing the SDK computes:
 
 - ``executor_init``: ``TaskOrchestrationExecutor.__init__`` builds a ``namedtuple`` class
@@ -20,6 +20,11 @@ one and changes nothing the SDK computes:
   Python-level encode/decode layers; the variable is still read on every call, so changing it at
   run time still takes effect. If ``os.environ`` has been replaced by another object, it calls
   the original.
+- ``codecs``: ``df_dumps``/``df_loads`` call ``json.dumps(value, default=hook)`` and
+  ``json.loads(s, object_hook=hook)``, and ``json`` builds a new encoder/decoder for each such call.
+  The patch gives that module a stand-in for ``json`` (``_Codecs``) that keeps one encoder and one
+  decoder per hook and thread for exactly those two call shapes and hands everything else to
+  ``json``.
 
 Each patch is installed only when the installed distribution's version is one it was checked
 against (``CHECKED``) and the source text of the function it replaces hashes to the value
@@ -39,6 +44,7 @@ import importlib.metadata
 import inspect
 import logging
 import os
+import threading
 from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -62,6 +68,7 @@ class _Patch:
     attribute: str
     source_sha256: str  # first 16 hex digits of sha256(inspect.getsource(original))
     build: Callable[[Any, Any], Any]  # (module, original) -> replacement
+    hashed: Callable[[Any], Any] | None = None  # what source_sha256 is of (default: the attribute)
     original: Any = None
     reason: str | None = None  # why it is off, when it is
 
@@ -141,6 +148,58 @@ def _build_strict_mode(module: Any, original: Any) -> Any:
     return _is_strict_mode
 
 
+class _Codecs:
+    """Stands for the ``json`` module inside ``azure.functions._durable_functions``.
+
+    ``df_dumps`` calls ``json.dumps(value, default=hook)`` and ``df_loads`` calls
+    ``json.loads(s, object_hook=hook)``; with an argument like that, ``json`` builds a new
+    ``JSONEncoder``/``JSONDecoder`` (and its C scanner) on every call, about two per replayed
+    activity. Here exactly those two call shapes reuse one encoder/decoder per hook and thread,
+    doing what ``json.dumps``/``json.loads`` do after building theirs; any other call, any other
+    argument, a non-``str`` or BOM-prefixed document, and every other attribute go to ``json``.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._local = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def _cache(self) -> dict[Any, Any]:
+        local = self._local
+        try:
+            return local.codecs
+        except AttributeError:
+            local.codecs = {}
+            return local.codecs
+
+    def dumps(self, obj: Any, **kw: Any) -> str:
+        if len(kw) == 1 and "default" in kw and kw["default"] is not None:
+            key = ("enc", kw["default"])
+            cache = self._cache()
+            encoder = cache.get(key)
+            if encoder is None:
+                encoder = cache[key] = self._real.JSONEncoder(default=kw["default"])
+            return encoder.encode(obj)
+        return self._real.dumps(obj, **kw)
+
+    def loads(self, s: Any, **kw: Any) -> Any:
+        if (len(kw) == 1 and "object_hook" in kw and kw["object_hook"] is not None
+                and type(s) is str and not s.startswith("\ufeff")):
+            key = ("dec", kw["object_hook"])
+            cache = self._cache()
+            decoder = cache.get(key)
+            if decoder is None:
+                decoder = cache[key] = self._real.JSONDecoder(object_hook=kw["object_hook"])
+            return decoder.decode(s)
+        return self._real.loads(s, **kw)
+
+
+def _build_codecs(module: Any, original: Any) -> Any:
+    return _Codecs(original)
+
+
 PATCHES = [
     _Patch("executor_init", "azure-functions-durable", "azure.durable_functions.models.TaskOrchestrationExecutor",
            "TaskOrchestrationExecutor", "__init__", "e1ababc6db32ff25", _build_executor_init),
@@ -148,6 +207,8 @@ PATCHES = [
            "HistoryEvent", "__init__", "f564e865e1fc1f20", _build_history_event_init),
     _Patch("strict_mode", "azure-functions", "azure.functions._durable_functions", None, "_is_strict_mode",
            "43e282351259b7e2", _build_strict_mode),
+    _Patch("codecs", "azure-functions", "azure.functions._durable_functions", None, "json",
+           "f76ab8f635572019", _build_codecs, hashed=lambda module: module),
 ]
 
 _enabled = False
@@ -173,7 +234,8 @@ def _check(patch: _Patch) -> str | None:
         return f"{patch.distribution} is not installed"
     if version not in CHECKED[patch.distribution]:
         return f"{patch.distribution} {version} is not a checked version {CHECKED[patch.distribution]}"
-    current = getattr(patch.target(), patch.attribute)
+    target = patch.target()
+    current = patch.hashed(target) if patch.hashed else getattr(target, patch.attribute)
     if _source_hash(current) != patch.source_sha256:
         return f"{patch.module}.{patch.owner or ''}.{patch.attribute} is not the source it was checked against"
     return None
@@ -192,7 +254,8 @@ def install() -> bool:
             continue
         original = getattr(target, patch.attribute)
         replacement = patch.build(importlib.import_module(patch.module), original)
-        replacement.__devhost_patch__ = patch.name
+        if not isinstance(replacement, _Codecs):
+            replacement.__devhost_patch__ = patch.name
         setattr(target, patch.attribute, replacement)
         patch.original = original
     _enabled = any(patch.original is not None for patch in PATCHES)

@@ -72,7 +72,8 @@ def _episodes(recorded: RecordedInstance) -> list[str]:
 
 def test_patches_install_here():
     _all(True)
-    assert sdk_patches.status() == {"executor_init": "on", "history_event_init": "on", "strict_mode": "on"}
+    assert sdk_patches.status() == {"executor_init": "on", "history_event_init": "on", "strict_mode": "on",
+                                    "codecs": "on"}
     assert fast_timestamps.enabled()
 
 
@@ -184,3 +185,35 @@ async def test_runtime_option_turns_them_off(knobs):
         assert not sdk_patches.enabled()
         instance_id = await host.start("chain", "x")
         assert (await host.wait(instance_id))["runtimeStatus"] == "Completed"
+
+
+def test_codecs_stand_in_answers_as_json():
+    import azure.functions._durable_functions as module
+
+    _all(True)
+    codecs = module.json
+    assert isinstance(codecs, sdk_patches._Codecs)
+    hook_out = module._serialize_custom_object
+    hook_in = module._deserialize_custom_object
+    values = [None, 1, 1.5, float("inf"), "t\u00e9xt", "\ud800", [1, {"a": [None, True]}], {"k": "v", "2": 3},
+              {1: "int key"}, ["\u2028"]]
+    for value in values:
+        assert codecs.dumps(value, default=hook_out) == json.dumps(value, default=hook_out)
+        text = json.dumps(value)
+        assert codecs.loads(text, object_hook=hook_in) == json.loads(text, object_hook=hook_in)
+    for bad in ("{", "\ufeff{}", "[1,]", ""):
+        with pytest.raises(json.JSONDecodeError) as fast:
+            codecs.loads(bad, object_hook=hook_in)
+        with pytest.raises(json.JSONDecodeError) as plain:
+            json.loads(bad, object_hook=hook_in)
+        assert str(fast.value) == str(plain.value)
+    assert codecs.loads(b'{"a": 1}', object_hook=hook_in) == {"a": 1}  # bytes: json's own path
+    with pytest.raises(TypeError) as fast_err:
+        codecs.dumps(object(), default=lambda o: (_ for _ in ()).throw(TypeError("no")))
+    assert str(fast_err.value) == "no"
+    with pytest.raises(TypeError):
+        codecs.dumps(object())  # no default: json's own path and error
+    assert codecs.dumps({"b": 1, "a": 2}, sort_keys=True) == json.dumps({"b": 1, "a": 2}, sort_keys=True)
+    assert codecs.JSONDecodeError is json.JSONDecodeError
+    _all(False)
+    assert module.json is json
