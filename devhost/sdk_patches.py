@@ -42,6 +42,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import inspect
+import json
 import logging
 import os
 import threading
@@ -166,34 +167,35 @@ class _Codecs:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def _cache(self) -> dict[Any, Any]:
+    def _codec(self, make: Any, hook: Any) -> Any:
+        """This thread's ``make(hook)`` (``JSONEncoder(default=hook)`` or ``JSONDecoder(object_hook=hook)``)."""
         local = self._local
         try:
-            return local.codecs
+            cache = local.codecs
         except AttributeError:
-            local.codecs = {}
-            return local.codecs
+            cache = local.codecs = {}
+        codec = cache.get((make, hook))
+        if codec is None:
+            codec = cache[(make, hook)] = make(hook)
+        return codec
 
     def dumps(self, obj: Any, **kw: Any) -> str:
-        if len(kw) == 1 and "default" in kw and kw["default"] is not None:
-            key = ("enc", kw["default"])
-            cache = self._cache()
-            encoder = cache.get(key)
-            if encoder is None:
-                encoder = cache[key] = self._real.JSONEncoder(default=kw["default"])
-            return encoder.encode(obj)
+        if len(kw) == 1 and kw.get("default") is not None:
+            return self._codec(_encoder, kw["default"]).encode(obj)
         return self._real.dumps(obj, **kw)
 
     def loads(self, s: Any, **kw: Any) -> Any:
-        if (len(kw) == 1 and "object_hook" in kw and kw["object_hook"] is not None
-                and type(s) is str and not s.startswith("\ufeff")):
-            key = ("dec", kw["object_hook"])
-            cache = self._cache()
-            decoder = cache.get(key)
-            if decoder is None:
-                decoder = cache[key] = self._real.JSONDecoder(object_hook=kw["object_hook"])
-            return decoder.decode(s)
+        if len(kw) == 1 and kw.get("object_hook") is not None and type(s) is str and not s.startswith("\ufeff"):
+            return self._codec(_decoder, kw["object_hook"]).decode(s)
         return self._real.loads(s, **kw)
+
+
+def _encoder(hook: Any) -> json.JSONEncoder:
+    return json.JSONEncoder(default=hook)
+
+
+def _decoder(hook: Any) -> json.JSONDecoder:
+    return json.JSONDecoder(object_hook=hook)
 
 
 def _build_codecs(module: Any, original: Any) -> Any:
