@@ -13,6 +13,13 @@ call with extra arguments, to ``dateutil`` itself.
 ``"UTC"`` is not one of its names it is ``tz.UTC``; if the local zone is plain UTC (both names
 ``"UTC"``) it is a fresh ``tz.tzlocal()``; in any other case the fast path steps aside.
 
+Every episode hands the SDK the whole history again, so the same texts are parsed over and over.
+When one result can stand for every parse of its text -- ``tz.UTC`` (a singleton), or a local
+zone fixed at offset 0 (``time.timezone == time.altzone == 0``, no DST), where one shared
+``tzlocal()`` compares and subtracts exactly like fresh ones -- parsed texts are kept in a
+bounded dict (cleared when the zone changes or it holds 65,536 texts). Results then differ from
+``dateutil``'s only in object identity (``is``), never in value, fields, tzinfo class or name.
+
 Switch: ``DEVHOST_FAST_TIMESTAMPS=0`` in the environment, or ``RuntimeOptions(fast_timestamps=False)``.
 ``configure(enabled)`` (called by the runtime at start) installs or removes the SDK patch;
 it is process-wide, so the host started last decides. ``install`` checks itself against
