@@ -221,6 +221,7 @@ class Engine:
                 return result
             state = json.loads(embedded)
         sdk_seconds = time.perf_counter() - t0
+        events_replayed = len(history) + len(new_events)  # what the SDK was handed
 
         try:
             replay, walked = replay_incremental(
@@ -266,7 +267,7 @@ class Engine:
                 message_id(record.instance_id, record.execution_id, "timer", seq) for seq in replay.canceled_timers
             )
         result.sdk_seconds, result.called_sdk = sdk_seconds, True
-        result.events_replayed = len(history) + len(new_events)
+        result.events_replayed = events_replayed
         result.replay_state = walked
         return result
 

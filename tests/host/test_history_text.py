@@ -66,3 +66,18 @@ async def test_the_runtime_cache_matches_the_stored_history(env, monkeypatch):
     for name, value in (("chain", "x"), ("fan_out", 5), ("parent", None)):
         await env.wait(await env.start(name, value))
     assert len(checked) >= 8
+
+
+async def test_events_replayed_counts_what_the_sdk_was_handed(env, monkeypatch):
+    runtime = env.host.runtime
+    inner = runtime.engine.call_orchestrator
+    handed = []
+
+    def counting(info, context):
+        handed.append(len(json.loads(context)["history"]))
+        return inner(info, context)
+
+    monkeypatch.setattr(runtime.engine, "call_orchestrator", counting)
+    before = runtime.stats.events_replayed
+    await env.wait(await env.start("chain", "x"))
+    assert runtime.stats.events_replayed - before == sum(handed) > 0
