@@ -134,17 +134,17 @@ def _build_history_event_init(module: Any, original: Any) -> Any:
 def _build_strict_mode(module: Any, original: Any) -> Any:
     environ = os.environ
     data = environ._data  # type: ignore[attr-defined]
-    key = environ.encodekey(module._STRICT_ENV_VAR)  # type: ignore[attr-defined]
+    name = module._STRICT_ENV_VAR
+    key = environ.encodekey(name)  # type: ignore[attr-defined]
     decode = environ.decodevalue  # type: ignore[attr-defined]
-    truthy = module._TRUTHY
 
     def _is_strict_mode() -> bool:
-        if os.environ is not environ:
+        if os.environ is not environ or module._STRICT_ENV_VAR is not name:
             return original()
         raw = data.get(key)
         if raw is None:
             return False
-        return decode(raw).strip().lower() in truthy
+        return decode(raw).strip().lower() in module._TRUTHY
 
     return _is_strict_mode
 
