@@ -82,11 +82,15 @@ class Peer:
             self.worker.add_orchestrator(fn)
         for fn in (hello, square):
             self.worker.add_activity(fn)
+        self.register_extra(self.worker, dt_task)
         self.worker.start()
         self.client = dt_client.TaskHubGrpcClient(host_address=address, logger=quiet)
         # warm-up (connection, first-call imports)
         iid = self.client.schedule_new_orchestration(chain4, input="warm")
         self.client.wait_for_orchestration_completion(iid, timeout=30)
+
+    def register_extra(self, worker: Any, dt_task: Any) -> None:
+        """Hook for other benchmarks (``bench/bench_replay.py``): add functions before the worker starts."""
 
     def stop(self) -> None:
         try:

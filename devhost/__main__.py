@@ -39,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="state store: azure (AzureWebJobsStorage, Azurite locally), memory, or auto")
     parser.add_argument("--no-fast-timestamps", action="store_true",
                         help="parse every history timestamp with dateutil (same results, slower)")
+    parser.add_argument("--no-sdk-patches", action="store_true",
+                        help="leave the SDK's replay unpatched (devhost/sdk_patches.py; same results, slower)")
     parser.add_argument("--verbose", "-v", action="store_true")
     return parser.parse_args(argv)
 
@@ -58,7 +60,8 @@ async def run(args: argparse.Namespace) -> int:
             log.info("Generated a master key (kept in %s; set DEVHOST_MASTER_KEY to choose one).", keys_file)
     store = open_store(args.store, config)
     disabled = DisabledFunctions.from_settings(index.functions)
-    options = RuntimeOptions(fast_timestamps=False if args.no_fast_timestamps else None, payloads=config.payloads,
+    options = RuntimeOptions(fast_timestamps=False if args.no_fast_timestamps else None,
+                             sdk_patches=False if args.no_sdk_patches else None, payloads=config.payloads,
                              disabled=disabled)
     if config.max_concurrent_activities:
         options.max_concurrent_activities = config.max_concurrent_activities

@@ -23,7 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from .protocol import EventType
-from .shim import ReplayState, _Compound
+from .shim import ReplayState
+from .shim_nodes import _Compound
 from .store.base import Message
 
 # Success completions and the invocation kind each one completes.

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Callable
 
-from . import payloads
+from . import history_text, payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .disabled import DisabledFunctions, invalid_function_message
+from .history_text import HistoryText
 from .shim import Invocation, ReplayState, ShimError, UnknownFunctionError, flatten_actions, replay_incremental
 from .store.base import (
     COMPLETED, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINATED, EpisodeCommit,
@@ -37,7 +38,7 @@ def compact(value: Any) -> str:
 @dataclass
 class EpisodeResult:
     commit: EpisodeCommit
-    history_json: str  # serialization of the stored history after this commit
+    history_json: HistoryText  # serialization of the stored history after this commit
     sdk_seconds: float = 0.0
     engine_seconds: float = 0.0  # the whole Engine.run, SDK call included
     events_replayed: int = 0
@@ -89,26 +90,32 @@ class Engine:
         history: list[Event],
         messages: list[Message],
         now: datetime,
-        history_json: str | None = None,
+        history_json: HistoryText | str | None = None,
         replay_state: ReplayState | None = None,
     ) -> EpisodeResult | None:
         """Deliver ``messages``; returns None when there is nothing to do.
 
         ``history_json`` and ``replay_state`` are caches of the previous episode (the serialized
-        history and the shim's walk of it); both are optional and never change the outcome."""
-        result = self._run(instance, history, messages, now, history_json, replay_state)
+        history, as ``HistoryText`` or ``json.dumps`` text, and the shim's walk of it); both are
+        optional and never change the outcome. With both, the episode's own work is O(new events)
+        apart from the one join that builds the context JSON the SDK must be handed."""
+        if history_json is None:
+            text = HistoryText.of(history)
+        elif isinstance(history_json, str):
+            text = HistoryText.from_json(history_json)
+        else:
+            text = history_json
+        result = self._run(instance, history, messages, now, text, replay_state)
         if result is not None and result.replay_state is None and not result.commit.new_execution:
             result.replay_state = replay_state  # no walk this time: the old one stays valid
         return result
 
     def _run(self, instance: InstanceRecord, history: list[Event], messages: list[Message], now: datetime,
-             history_json: str | None, replay_state: ReplayState | None) -> EpisodeResult | None:
+             history_json: HistoryText, replay_state: ReplayState | None) -> EpisodeResult | None:
         deliver, consumed, control = self._select(instance, messages)
         if not deliver and not control and not consumed:
             return None
         record = replace(instance, last_updated_time=now)
-        if history_json is None:
-            history_json = json.dumps(history)
         started = p.orchestrator_started(now)
 
         terminate = next((m for m in control if m.body["EventType"] == p.EventType.ExecutionTerminated), None)
@@ -137,7 +144,7 @@ class Engine:
         """Fail the instance without running it (poison policy); consumes its pending events."""
         record = replace(instance, last_updated_time=now)
         consumed = [m.id for m in messages if m.kind == "event"]
-        return self._fail(record, json.dumps(history), [p.orchestrator_started(now)], consumed, now, reason)
+        return self._fail(record, HistoryText.of(history), [p.orchestrator_started(now)], consumed, now, reason)
 
     # ------------------------------------------------------------------
     def _select(self, instance: InstanceRecord, messages: list[Message]
@@ -169,7 +176,7 @@ class Engine:
             deliver = []
         return deliver, consumed, control
 
-    def _terminate(self, record: InstanceRecord, history_json: str, started: Event,
+    def _terminate(self, record: InstanceRecord, history_json: HistoryText, started: Event,
                    message: Message, consumed: list[str], now: datetime) -> EpisodeResult:
         reason = message.body.get("Input")
         record.status = TERMINATED
@@ -180,26 +187,25 @@ class Engine:
         result.commit.messages.extend(self._notify_parent(record, now, failed=True))
         return result
 
-    def _commit(self, record: InstanceRecord, history_json: str, events: list[Event],
+    def _commit(self, record: InstanceRecord, history_json: HistoryText, events: list[Event],
                 consumed: list[str], now: datetime, closing: bool = True) -> EpisodeResult:
         if closing:
             events.append(p.orchestrator_completed(now))
         for event in events:
             event["IsPlayed"] = True
         commit = EpisodeCommit(instance=record, new_events=events, consumed=consumed)
-        return EpisodeResult(commit=commit, history_json=_extend_json(history_json, events))
+        return EpisodeResult(commit=commit, history_json=history_json.extend(events))
 
     # ------------------------------------------------------------------
-    def _execute(self, record: InstanceRecord, history: list[Event], history_json: str,
+    def _execute(self, record: InstanceRecord, history: list[Event], history_json: HistoryText,
                  new_events: list[Event], consumed: list[str], now: datetime,
                  replay_state: ReplayState | None) -> EpisodeResult:
         info = self.index.find("orchestrator", record.name)
-        all_json = _extend_json(history_json, new_events)
         if info is None or info in self.disabled:
             return self._fail(record, history_json, new_events, consumed, now,
                               invalid_function_message(self.index, "orchestrator", record.name))
-        context = p.context_json(
-            all_json, input_text=record.input, instance_id=record.instance_id,
+        context = history_text.context_json(
+            history_json, new_events, input_text=record.input, instance_id=record.instance_id,
             parent_instance_id=record.parent.instance_id if record.parent else None,
         )
         t0 = time.perf_counter()
@@ -215,12 +221,13 @@ class Engine:
                 return result
             state = json.loads(embedded)
         sdk_seconds = time.perf_counter() - t0
+        events_replayed = len(history) + len(new_events)  # what the SDK was handed
 
-        full_history = history + new_events
         try:
             replay, walked = replay_incremental(
                 actions=flatten_actions(state.get("actions") or []),
-                history=full_history,
+                history=history,
+                new_events=new_events,
                 instance_id=record.instance_id,
                 execution_id=record.execution_id,
                 is_known=self.index.is_known,
@@ -260,7 +267,7 @@ class Engine:
                 message_id(record.instance_id, record.execution_id, "timer", seq) for seq in replay.canceled_timers
             )
         result.sdk_seconds, result.called_sdk = sdk_seconds, True
-        result.events_replayed = len(full_history)
+        result.events_replayed = events_replayed
         result.replay_state = walked
         return result
 
@@ -274,7 +281,7 @@ class Engine:
         for inv in invocations:
             check(f"input of {inv.kind} call", inv.operation or inv.name, inv.input)
 
-    def _fail(self, record: InstanceRecord, history_json: str, new_events: list[Event],
+    def _fail(self, record: InstanceRecord, history_json: HistoryText, new_events: list[Event],
               consumed: list[str], now: datetime, message: str) -> EpisodeResult:
         record.status = FAILED
         record.output = message
@@ -283,7 +290,7 @@ class Engine:
         result.commit.messages.extend(self._notify_parent(record, now, failed=True))
         return result
 
-    def _continue_as_new(self, record: InstanceRecord, history_json: str, new_events: list[Event],
+    def _continue_as_new(self, record: InstanceRecord, history_json: HistoryText, new_events: list[Event],
                          consumed: list[str], now: datetime, input_text: str | None) -> EpisodeResult:
         record.status = CONTINUED_AS_NEW
         record.execution_id = uuid.uuid4().hex
@@ -293,9 +300,9 @@ class Engine:
         start = start_message(record, now, record.parent)
         commit = EpisodeCommit(instance=record, new_events=[], consumed=consumed, messages=[start],
                                new_execution=True)
-        return EpisodeResult(commit=commit, history_json="[]")
+        return EpisodeResult(commit=commit, history_json=HistoryText())
 
-    def _schedule(self, record: InstanceRecord, history_json: str, new_events: list[Event],
+    def _schedule(self, record: InstanceRecord, history_json: HistoryText, new_events: list[Event],
                   consumed: list[str], now: datetime, invocations: list[Invocation]) -> EpisodeResult:
         messages: list[Message] = []
         work: list[WorkItem] = []
@@ -352,11 +359,3 @@ class Engine:
                         target=parent.instance_id, kind="event", body=body, created=now,
                         execution_id=parent.execution_id)]
 
-
-def _extend_json(history_json: str, events: list[Event]) -> str:
-    if not events:
-        return history_json
-    tail = json.dumps(events)
-    if history_json == "[]":
-        return tail
-    return history_json[:-1] + ", " + tail[1:]

@@ -13,6 +13,13 @@ call with extra arguments, to ``dateutil`` itself.
 ``"UTC"`` is not one of its names it is ``tz.UTC``; if the local zone is plain UTC (both names
 ``"UTC"``) it is a fresh ``tz.tzlocal()``; in any other case the fast path steps aside.
 
+Every episode hands the SDK the whole history again, so the same texts are parsed over and over.
+When one result can stand for every parse of its text -- ``tz.UTC`` (a singleton), or a local
+zone fixed at offset 0 (``time.timezone == time.altzone == 0``, no DST), where one shared
+``tzlocal()`` compares and subtracts exactly like fresh ones -- parsed texts are kept in a
+bounded dict (cleared when the zone changes or it holds 65,536 texts). Results then differ from
+``dateutil``'s only in object identity (``is``), never in value, fields, tzinfo class or name.
+
 Switch: ``DEVHOST_FAST_TIMESTAMPS=0`` in the environment, or ``RuntimeOptions(fast_timestamps=False)``.
 ``configure(enabled)`` (called by the runtime at start) installs or removes the SDK patch;
 it is process-wide, so the host started last decides. ``install`` checks itself against
@@ -21,7 +28,6 @@ it is process-wide, so the host started last decides. ``install`` checks itself 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -31,6 +37,8 @@ from typing import Any
 from dateutil import tz as _tz
 from dateutil.parser import isoparse as _isoparse
 from dateutil.parser import parse as _dateutil_parse
+
+from . import switches
 
 log = logging.getLogger("devhost")
 
@@ -46,11 +54,19 @@ _enabled = False
 _installed_original: Callable[..., Any] | None = None
 _zone_key: Any = None
 _zone_mode: str | None = None  # "utc" | "local" | None (fall back)
+# Parsed host timestamps by text, when one result can stand for every later parse of the same
+# text (see ``_shareable``). Every episode hands the SDK the whole history again, so the same
+# texts come back episode after episode. Cleared when the local zone changes or it is full.
+_cache: dict[str, datetime] = {}
+_CACHE_LIMIT = 1 << 16
+_shareable = False
+_shared_local: Any = None  # the one tzlocal() cached values carry when the local zone is fixed at 0
+_caching = True  # tests switch it off to compare
 
 
 def env_default() -> bool:
     """``DEVHOST_FAST_TIMESTAMPS``: on unless set to 0/false/no/off."""
-    return os.environ.get(ENV_VAR, "1").strip().lower() not in ("0", "false", "no", "off")
+    return switches.env_on(ENV_VAR)
 
 
 def is_host_format(text: Any) -> bool:
@@ -59,7 +75,7 @@ def is_host_format(text: Any) -> bool:
 
 def _mode() -> str | None:
     """How ``dateutil`` would attach a zone to ``Z`` under the current ``time.tzname``."""
-    global _zone_key, _zone_mode
+    global _zone_key, _zone_mode, _shareable, _shared_local
     names = time.tzname
     if names is not _zone_key:  # time.tzset() replaces the tuple
         if "UTC" not in names:
@@ -69,19 +85,39 @@ def _mode() -> str | None:
         else:
             _zone_mode = None
         _zone_key = names
+        _cache.clear()
+        # One result may be shared by every parse of its text when dateutil's own results differ
+        # only in object identity: always the same ``tz.UTC`` singleton; or a fresh ``tzlocal()``
+        # for a local zone fixed at offset 0, where comparing or subtracting datetimes gives the
+        # same answer whether or not they share a tzinfo object.
+        _shareable = _zone_mode == "utc" or (
+            _zone_mode == "local" and time.timezone == 0 and time.altzone == 0 and not time.daylight)
+        _shared_local = _tz.tzlocal() if _shareable and _zone_mode == "local" else None
     return _zone_mode
 
 
 def parse(timestr: Any, parserinfo: Any = None, **kwargs: Any) -> datetime:
     """Drop-in for ``dateutil.parser.parse``: fast for host timestamps, ``dateutil`` otherwise."""
-    if parserinfo is None and not kwargs and is_host_format(timestr):
-        mode = _zone_mode if time.tzname is _zone_key else _mode()
-        if mode is not None:
+    if parserinfo is None and not kwargs and type(timestr) is str:
+        if time.tzname is _zone_key:
+            hit = _cache.get(timestr)  # only host-format texts are ever stored
+            if hit is not None:
+                return hit
+            mode = _zone_mode
+        else:
+            mode = _mode()
+        if mode is not None and is_host_format(timestr):
             try:
                 naive = datetime.fromisoformat(timestr[:26])
             except ValueError:  # e.g. month 13, Feb 30, second 60: dateutil says why
                 pass
             else:
+                if _shareable and _caching:
+                    value = naive.replace(tzinfo=_tz.UTC if mode == "utc" else _shared_local)
+                    if len(_cache) >= _CACHE_LIMIT:
+                        _cache.clear()
+                    _cache[timestr] = value
+                    return value
                 return naive.replace(tzinfo=_tz.UTC if mode == "utc" else _tz.tzlocal())
     return _dateutil_parse(timestr, parserinfo, **kwargs)
 
@@ -141,6 +177,7 @@ def install() -> bool:
         log.warning("devhost: fast timestamps disabled: results differ from dateutil here")
         uninstall()
         return False
+    _cache.clear()
     current = module.dt_parse
     if current is not parse:
         _installed_original = current
@@ -162,12 +199,7 @@ def uninstall() -> None:
 
 def configure(enabled: bool | None = None) -> bool:
     """On (``True``), off (``False``) or per ``DEVHOST_FAST_TIMESTAMPS`` (``None``)."""
-    if enabled is None:
-        enabled = env_default()
-    if enabled:
-        return install()
-    uninstall()
-    return False
+    return switches.configure(enabled, ENV_VAR, install, uninstall)
 
 
 def enabled() -> bool:

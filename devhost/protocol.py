@@ -255,6 +255,14 @@ def context_json(
     of earlier episodes). ``input_text`` is ``ExecutionStarted.Input``: the JSON text of the
     input token, embedded as is (for Python-started instances a JSON string holding JSON text).
     """
+    head, tail = context_json_around(input_text=input_text, instance_id=instance_id,
+                                     parent_instance_id=parent_instance_id)
+    return head + history_json + tail
+
+
+def context_json_around(*, input_text: str | None, instance_id: str, parent_instance_id: str | None
+                        ) -> tuple[str, str]:
+    """What ``context_json`` puts before and after the history array."""
     tail = json.dumps(
         {
             "instanceId": instance_id,
@@ -268,7 +276,7 @@ def context_json(
         }
     )
     raw_input = input_text if input_text is not None else "null"
-    return '{"history": ' + history_json + ', "input": ' + raw_input + ", " + tail[1:]
+    return '{"history": ', ', "input": ' + raw_input + ", " + tail[1:]
 
 
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from . import fast_timestamps
+from . import fast_timestamps, sdk_patches
 from .activities import ActivityRunner
 from .app_index import AppIndex
 from .batching import FanIn
 from .clock import Clock
 from .engine import Engine, EpisodeResult
+from .history_text import HistoryText
 from .entities import EntityRunner
 from .faults import FaultPlan, InjectedCrash
 from .invoke import Invoker
@@ -45,7 +46,7 @@ class _Cached:
     """What the runtime remembers of an instance between episodes (all derivable from the store)."""
 
     history: list[Event]
-    history_json: str | None
+    history_json: HistoryText | str | None
     etag: str | None
     replay: ReplayState | None
 
@@ -87,6 +88,7 @@ class Runtime(ActivityRunner, EntityRunner):
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         fast_timestamps.configure(self.options.fast_timestamps)
+        sdk_patches.configure(self.options.sdk_patches)
         self._wakeup = asyncio.Event()
         self._activity_slots = asyncio.Semaphore(self.options.max_concurrent_activities)
         for message in await self.store.pending_messages():
@@ -329,7 +331,8 @@ class Runtime(ActivityRunner, EntityRunner):
         if commit.new_execution:
             self._history[instance_id] = _Cached([], "[]", commit.instance.etag, None)
         else:
-            self._history[instance_id] = _Cached(history + commit.new_events, result.history_json,
+            history.extend(commit.new_events)  # in place: only this cache holds the list (O(new events))
+            self._history[instance_id] = _Cached(history, result.history_json,
                                                  commit.instance.etag, result.replay_state)
         stats = self.stats
         if result.called_sdk:

@@ -17,59 +17,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain
+from typing import Any, Callable, Sequence
 
-from .protocol import ActionType, EventType, HTTP_ACTIVITY_NAME, entity_scheduler_id, parse_timestamp
+from .protocol import EventType, HTTP_ACTIVITY_NAME, entity_scheduler_id, parse_timestamp
+from .shim_nodes import (  # noqa: F401 - re-exported: the shim's public names stay here
+    Invocation, ShimError, UnknownFunctionError, _Node, _WaitEvent, _build, flatten_actions,
+)
 
 NON_DETERMINISTIC = "Non-Deterministic workflow detected: "
 _NDE_TAIL = (
     "but the current replay execution hasn't (yet?) scheduled this task. Was a change made to "
     "the orchestrator code after this instance had already started running?"
 )
-
-
-class ShimError(Exception):
-    """Fails the orchestration: non-determinism or an invalid API call (spec 4.4)."""
-
-
-class UnknownFunctionError(ShimError):
-    """A call to a function the app does not define (``ThrowIfFunctionDoesNotExist``)."""
-
-    def __init__(self, kind: str, name: str) -> None:
-        super().__init__(f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function.")
-        self.kind = kind
-        self.name = name
-
-
-@dataclass
-class Invocation:
-    """One DTFx scheduling call: it owns one sequence number."""
-
-    seq: int
-    kind: str  # activity | timer | suborchestration | send
-    name: str  # activity/orchestrator name, "" for timers, "op" for entity messages
-    input: str | None = None
-    fire_at: datetime | None = None
-    canceled: bool = False
-    instance_id: str | None = None  # sub-orchestration or entity target
-    request_id: str | None = None  # entity call/signal request GUID
-    is_signal: bool = False
-    operation: str | None = None
-    http_request: dict[str, Any] | None = None
-    recorded: bool = False  # its scheduling event is already in history
-    completed: bool = False
-    node: "_Node | None" = field(default=None, repr=False)
-
-    def describe(self) -> str:
-        if self.kind == "activity":
-            return f"an activity task with sequence ID {self.seq} and name '{self.name}'"
-        if self.kind == "timer":
-            return f"a timer task with sequence ID {self.seq}"
-        if self.kind == "suborchestration":
-            return f"a sub-orchestration task with sequence ID {self.seq} and name '{self.name}'"
-        return f"a send event task with sequence ID {self.seq} and name '{self.name}' to '{self.instance_id}'"
 
 
 @dataclass
@@ -111,151 +73,7 @@ _COMPLETED_TYPES = (int(EventType.TaskCompleted), int(EventType.SubOrchestration
 _FAILED_TYPES = (int(EventType.TaskFailed), int(EventType.SubOrchestrationInstanceFailed))
 _TIMER_FIRED = int(EventType.TimerFired)
 _EVENT_RAISED = int(EventType.EventRaised)
-
-
-class _Node:
-    parent: "_Node | None" = None
-    invoked = False
-    done = False
-    failed = False
-
-    def invoke(self, sim: "_Replay") -> None:
-        self.invoked = True
-
-    def finish(self, sim: "_Replay", failed: bool = False) -> None:
-        if self.done:
-            return
-        self.done = True
-        self.failed = failed
-        if self.parent is not None:
-            self.parent.child_done(self, sim)
-
-    def child_done(self, child: "_Node", sim: "_Replay") -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-class _Scheduled(_Node):
-    """A node backed by one invocation (activity, timer, sub-orchestration, entity message)."""
-
-    def __init__(self, make: Callable[["_Replay"], Invocation]):
-        self.make = make
-        self.invocation: Invocation | None = None
-
-    def invoke(self, sim: "_Replay") -> None:
-        super().invoke(sim)
-        self.invocation = sim.schedule(self.make(sim), self)
-        if self.invocation.kind == "timer" and self.invocation.canceled:
-            self.finish(sim, failed=True)  # a cancelled Task faults with TaskCanceledException
-        elif self.invocation.kind == "send" and self.invocation.is_signal:
-            self.finish(sim)
-
-    def on_result(self, sim: "_Replay", failed: bool) -> None:
-        self.finish(sim, failed)
-
-
-class _WaitEvent(_Node):
-    def __init__(self, name: str):
-        self.name = name
-
-    def invoke(self, sim: "_Replay") -> None:
-        super().invoke(sim)
-        sim.wait_for_event(self)
-
-
-class _Immediate(_Node):
-    def invoke(self, sim: "_Replay") -> None:
-        super().invoke(sim)
-        self.finish(sim)
-
-
-class _ContinueAsNew(_Immediate):
-    def __init__(self, input_text: str | None):
-        self.input_text = input_text
-
-    def invoke(self, sim: "_Replay") -> None:
-        sim.continue_as_new = True
-        sim.continue_as_new_input = self.input_text
-        super().invoke(sim)
-
-
-class _Compound(_Node):
-    def __init__(self, children: list[_Node], any_: bool):
-        self.children = children
-        self.any = any_
-        self.done_children = 0  # each child reports once (finish() is idempotent)
-        for child in children:
-            child.parent = self
-
-    def invoke(self, sim: "_Replay") -> None:
-        super().invoke(sim)
-        if not self.children:
-            self.finish(sim)
-            return
-        # Every child is invoked even after a WhenAny has been decided by an earlier child:
-        # .NET starts all tasks before Task.WhenAny/WhenAll looks at them.
-        for child in self.children:
-            if not child.invoked:
-                child.invoke(sim)
-
-    def child_done(self, child: _Node, sim: "_Replay") -> None:
-        if self.any:
-            self.finish(sim, failed=False)
-            return
-        # Count instead of re-scanning every child on every completion (O(n^2) for a fan-out).
-        self.done_children += 1
-        if self.done_children >= len(self.children) and all(c.invoked for c in self.children):
-            self.finish(sim, failed=any(c.failed for c in self.children))
-
-
-class _Retry(_Node):
-    """DTFx ``RetryInterceptor``: attempt, then a delay timer after every failure."""
-
-    def __init__(self, make_attempt: Callable[["_Replay", int], Invocation], options: dict[str, Any]):
-        self.make_attempt = make_attempt
-        self.first_ms = float(options.get("firstRetryIntervalInMilliseconds", 0))
-        self.max_attempts = int(options.get("maxNumberOfAttempts", 1))
-        self.backoff = float(options.get("backoffCoefficient", 1.0))
-        self.max_interval_ms = options.get("maxRetryIntervalInMilliseconds")
-        self.timeout_ms = options.get("retryTimeoutInMilliseconds")
-        self.attempt = 0
-        self.first_attempt_time: datetime | None = None
-        self.waiting_on_timer = False
-
-    def invoke(self, sim: "_Replay") -> None:
-        super().invoke(sim)
-        self.first_attempt_time = sim.now
-        self._start_attempt(sim)
-
-    def _start_attempt(self, sim: "_Replay") -> None:
-        sim.schedule(self.make_attempt(sim, self.attempt), self)
-
-    def _next_delay(self, sim: "_Replay") -> timedelta:
-        if self.timeout_ms is not None and self.first_attempt_time is not None:
-            if sim.now >= self.first_attempt_time + timedelta(milliseconds=float(self.timeout_ms)):
-                return timedelta(0)
-        delay_ms = self.first_ms * self.backoff ** self.attempt
-        if self.max_interval_ms is not None and delay_ms >= float(self.max_interval_ms):
-            delay_ms = float(self.max_interval_ms)
-        return timedelta(milliseconds=delay_ms)
-
-    def on_result(self, sim: "_Replay", failed: bool) -> None:
-        if self.waiting_on_timer:  # the retry delay timer fired
-            self.waiting_on_timer = False
-            self.attempt += 1
-            if self.attempt >= self.max_attempts:
-                self.finish(sim, failed=True)
-            else:
-                self._start_attempt(sim)
-            return
-        if not failed:
-            self.finish(sim)
-            return
-        delay = self._next_delay(sim)
-        if delay <= timedelta(0):
-            self.finish(sim, failed=True)
-            return
-        self.waiting_on_timer = True
-        sim.schedule(Invocation(seq=-1, kind="timer", name="", fire_at=sim.now + delay), self)
+_OPEN_KINDS = ("activity", "timer", "suborchestration")  # what keeps DTFx waiting
 
 
 class _Replay:
@@ -283,6 +101,12 @@ class _Replay:
         self.top: list[_Node] = []
         self.top_index = 0
         self.started = False
+        # Kept as the walk goes, so that an episode's result costs O(new events), not a scan of
+        # every invocation: open activities/timers/sub-orchestrations, cancelled timers (in
+        # sequence order) and invocations whose scheduling event is not in history yet.
+        self.open_tasks = 0
+        self.canceled_timers: list[int] = []
+        self.unrecorded: dict[int, Invocation] = {}
 
     @property
     def now(self) -> datetime:
@@ -322,6 +146,13 @@ class _Replay:
                 uuid.uuid5(uuid.NAMESPACE_URL, f"{self.instance_id}/{self.execution_id}/{invocation.seq}")
             )
         self.invocations[invocation.seq] = invocation
+        self.unrecorded[invocation.seq] = invocation
+        if invocation.kind in _OPEN_KINDS:
+            if invocation.canceled:
+                if invocation.kind == "timer":
+                    self.canceled_timers.append(invocation.seq)
+            else:
+                self.open_tasks += 1
         if invocation.kind == "send" and not invocation.is_signal and invocation.request_id:
             self.requests[invocation.request_id] = invocation
         return invocation
@@ -386,6 +217,7 @@ class _Replay:
             raise ShimError(message)
         assert invocation is not None
         invocation.recorded = True
+        self.unrecorded.pop(seq, None)
         if kind == "send" and event.get("Input"):
             try:
                 request_id = json.loads(event["Input"]).get("id")
@@ -404,6 +236,8 @@ class _Replay:
         if invocation is None or invocation.completed or invocation.canceled:
             return  # DTFx logs a duplicate/unknown completion and ignores it
         invocation.completed = True
+        if invocation.kind in _OPEN_KINDS:
+            self.open_tasks -= 1
         node = invocation.node
         assert node is not None
         node.on_result(self, failed)  # type: ignore[attr-defined]
@@ -431,69 +265,6 @@ class _Replay:
             self.buffered.setdefault(key, deque()).append(event)
 
 
-# ---------------------------------------------------------------------------
-# Action list -> node tree
-# ---------------------------------------------------------------------------
-
-
-def _build(action: dict[str, Any]) -> _Node:
-    kind = action.get("actionType")
-    if kind == ActionType.CallActivity:
-        name, input_text = action["functionName"], action.get("input")
-        return _Scheduled(lambda sim: Invocation(-1, "activity", name, input=input_text))
-    if kind in (ActionType.CallActivityWithRetry, ActionType.CallSubOrchestratorWithRetry):
-        options = action.get("retryOptions") or {}
-        if kind == ActionType.CallActivityWithRetry:
-            return _Retry(lambda sim, n: Invocation(-1, "activity", action["functionName"], input=action.get("input")), options)
-        return _Retry(
-            lambda sim, n: Invocation(-1, "suborchestration", action["functionName"],
-                                      input=action.get("input"), instance_id=action.get("instanceId")),
-            options,
-        )
-    if kind == ActionType.CallSubOrchestrator:
-        return _Scheduled(lambda sim: Invocation(-1, "suborchestration", action["functionName"],
-                                                 input=action.get("input"), instance_id=action.get("instanceId")))
-    if kind == ActionType.ContinueAsNew:
-        return _ContinueAsNew(action.get("input"))
-    if kind == ActionType.CreateTimer:
-        fire_at = parse_timestamp(action["fireAt"])
-        canceled = bool(action.get("isCanceled"))
-        return _Scheduled(lambda sim: Invocation(-1, "timer", "", fire_at=fire_at, canceled=canceled))
-    if kind == ActionType.WaitForExternalEvent:
-        return _WaitEvent(action["externalEventName"])
-    if kind in (ActionType.CallEntity, ActionType.SignalEntity):
-        signal = kind == ActionType.SignalEntity
-        return _Scheduled(lambda sim: Invocation(
-            -1, "send", "op", input=action.get("input"), instance_id=action["instanceId"],
-            is_signal=signal, operation=action.get("operation")))
-    if kind == ActionType.CallHttp:
-        request = action.get("httpRequest") or {}
-        return _Scheduled(lambda sim: Invocation(-1, "activity", HTTP_ACTIVITY_NAME,
-                                                 input=json.dumps(request), http_request=request))
-    if kind in (ActionType.WhenAll, ActionType.WhenAny):
-        children = [_build(child) for child in action.get("compoundActions") or []]
-        return _Compound(children, any_=kind == ActionType.WhenAny)
-    raise ShimError(f"Unsupported action type {kind!r} in orchestrator output.")
-
-
-def flatten_actions(actions: list[Any]) -> list[dict[str, Any]]:
-    """Top-level actions of a V2/V3 payload (``[[a, b]]``) or a V1 payload (``[[a], [b, c]]``).
-
-    A V1 inner list of several actions is a ``task_all``/``task_any`` group; the V1 shim invokes
-    the whole group and then awaits ``Task.WhenAny`` over it, so it becomes a WhenAny node.
-    """
-    if not actions:
-        return []
-    if len(actions) == 1:
-        return list(actions[0])
-    flat: list[dict[str, Any]] = []
-    for group in actions:
-        if len(group) == 1:
-            flat.append(group[0])
-        else:
-            flat.append({"actionType": int(ActionType.WhenAny), "compoundActions": list(group)})
-    return flat
-
 
 @dataclass
 class ReplayState:
@@ -520,51 +291,57 @@ def replay_actions(
 def replay_incremental(
     *,
     actions: list[dict[str, Any]],
-    history: list[dict[str, Any]],
+    history: Sequence[dict[str, Any]],
     instance_id: str,
     execution_id: str,
     is_known: Callable[[str, str], bool],
     previous: ReplayState | None = None,
+    new_events: Sequence[dict[str, Any]] = (),
 ) -> tuple[ReplayResult, ReplayState]:
     """``replay_actions`` that continues from ``previous`` when that gives the same answer.
 
-    ``previous`` must be the state after walking the first ``previous.events`` events of this
-    same ``history``. It is reused only if the SDK's action list still starts with the actions it
-    walked (the SDK's list is cumulative; a cancelled timer or a code change alters the prefix)
-    and its awaited chain was still waiting (so no new top-level action could have been invoked
-    earlier in the history than now). Otherwise the whole history is walked again. ``previous``
-    is consumed: its state moves on in place.
+    The events walked are ``history`` followed by ``new_events`` (passed apart so that no one
+    has to copy the history to join them). ``previous`` must be the state after walking the first
+    ``previous.events`` of those events. It is reused only if the SDK's action list still starts
+    with the actions it walked (the SDK's list is cumulative; a cancelled timer or a code change
+    alters the prefix) and its awaited chain was still waiting (so no new top-level action could
+    have been invoked earlier in the history than now). Otherwise everything is walked again.
+    ``previous`` is consumed: its state moves on in place. ``actions`` is kept by the returned
+    state (not copied): the caller must not change it afterwards.
+
+    Cost with a reusable ``previous``: the new events, the new actions, and one C-level equality
+    test of the old actions against the SDK's (parsed) output.
     """
     sim: _Replay
     start = 0
-    if (previous is not None and previous.events <= len(history)
-            and previous.sim.top_index < len(previous.actions)
-            and actions[:len(previous.actions)] == previous.actions):
+    total = len(history) + len(new_events)
+    walked = len(previous.actions) if previous is not None else 0
+    if (previous is not None and previous.events <= total
+            and previous.sim.top_index < walked
+            and len(actions) >= walked and actions[:walked] == previous.actions):
         sim, start = previous.sim, previous.events
-        sim.top.extend(_build(action) for action in actions[len(previous.actions):])
+        sim.top.extend(_build(action) for action in actions[walked:])
     else:
         sim = _Replay(instance_id=instance_id, execution_id=execution_id,
-                      now_text=history[0]["Timestamp"], is_known=is_known)
+                      now_text=(history[0] if history else new_events[0])["Timestamp"], is_known=is_known)
         sim.top = [_build(action) for action in actions]
-    for index in range(start, len(history)):
-        sim.process(history[index])
-    invocations = sim.invocations.values()
-    open_tasks = any(
-        not inv.completed and not inv.canceled and inv.kind in ("activity", "timer", "suborchestration")
-        for inv in invocations
-    )
-    canceled = [inv.seq for inv in invocations if inv.kind == "timer" and inv.canceled]
-    new = sorted((inv for inv in invocations if not inv.recorded), key=lambda inv: inv.seq)
+    if start < len(history):
+        events: Any = chain(history[start:] if start else history, new_events)
+    else:
+        events = new_events[start - len(history):] if start > len(history) else new_events
+    process = sim.process
+    for event in events:
+        process(event)
     result = ReplayResult(
-        new=new,
+        new=list(sim.unrecorded.values()),  # sequence order: numbers are taken in order
         chain_finished=sim.top_index >= len(sim.top),
-        has_open_tasks=open_tasks,
+        has_open_tasks=sim.open_tasks > 0,
         continue_as_new_input=sim.continue_as_new_input,
         continued_as_new=sim.continue_as_new,
-        canceled_timers=canceled,
+        canceled_timers=list(sim.canceled_timers),
         next_seq=sim.next_seq,
     )
-    return result, ReplayState(sim=sim, actions=list(actions), events=len(history))
+    return result, ReplayState(sim=sim, actions=actions, events=total)
 
 
 __all__ = ["Invocation", "ReplayResult", "ReplayState", "ShimError", "flatten_actions", "replay_actions",

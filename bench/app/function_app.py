@@ -65,3 +65,18 @@ def chain4_async(context: df.DurableOrchestrationContext):
     for city in (context.get_input(), "Tokyo", "Seattle", "London"):
         results.append((yield context.call_activity("hello_async", city)))
     return results
+
+
+# Long sequential chain (bench/bench_replay.py): every episode replays the whole history.
+@app.activity_trigger(input_name="value")
+def step(value: int) -> int:
+    benchknobs.mark()
+    return value + 1
+
+
+@app.orchestration_trigger(context_name="context")
+def chain_long(context: df.DurableOrchestrationContext):
+    value = 0
+    for _ in range(context.get_input()):
+        value = yield context.call_activity("step", value)
+    return value

@@ -210,3 +210,31 @@ async def test_host_runs_the_same_with_and_without():
             outputs.append((status["runtimeStatus"], status["output"][:20], len(history)))
     ft.configure(None)
     assert outputs[0] == outputs[1] and outputs[0][0] == "Completed"
+
+
+def test_cached_results_are_dateutils_and_follow_the_zone(monkeypatch):
+    ft.configure(True)
+    texts = [t for v, t in zip(VALUES, TEXTS) if v.year >= 1000][:500]
+    for text in texts * 2:  # the second round answers from the cache
+        assert ft.same_result(ft.parse(text), dateutil_parse(text)), text
+    assert ft._shareable and set(texts) <= set(ft._cache)
+    a, b = ft.parse(texts[0]), ft.parse(texts[1])
+    assert (a - b) == (dateutil_parse(texts[0]) - dateutil_parse(texts[1]))
+    assert (a < b) == (dateutil_parse(texts[0]) < dateutil_parse(texts[1]))
+    for names, daylight in ((("CET", "CEST"), 1), (("UTC", "UTC"), 1), (("GMT", "BST"), 1)):
+        monkeypatch.setattr(time, "tzname", names)
+        monkeypatch.setattr(time, "daylight", daylight)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fast, slow = ft.parse(texts[0]), dateutil_parse(texts[0])
+        assert ft.same_result(fast, slow), names
+        assert len(ft._cache) <= 1  # the zone changed: emptied
+        # tz.UTC (no "UTC" in the names) is shared; a local "UTC" zone with DST is not
+        assert (texts[0] in ft._cache) == (names != ("UTC", "UTC"))
+    monkeypatch.undo()
+    ft._caching = False
+    try:
+        uncached = ft.parse(texts[2])
+    finally:
+        ft._caching = True
+    assert ft.same_result(uncached, ft.parse(texts[2]))
