@@ -296,6 +296,27 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def run_row(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Row 10 of ``bench/run.py`` (with ``--heavy``): part 1 on a side and a peer of its own."""
+    if not args.heavy:
+        return None
+
+    async def run() -> dict[str, Any]:
+        side = HostSide("memory+fast", "memory", True, 1, 1)
+        peer = None if args.no_peer else LongPeer(chains=1, fan_out=1)
+        await side.start()
+        if peer is not None:
+            peer.start()
+        try:
+            return await long_chain_rows(side, peer, args.long_chain, args.repeat)
+        finally:
+            if peer is not None:
+                peer.stop()
+            await side.stop()
+
+    return asyncio.run(run())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
