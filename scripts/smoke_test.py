@@ -2,7 +2,7 @@
 """Post-deploy smoke check: call every pattern's endpoint and report pass/fail per pattern.
 
     python scripts/smoke_test.py                       # base URL and key from azd env / az CLI
-    python scripts/smoke_test.py --base-url https://func-api-xxxx.azurewebsites.net --key <function key>
+    python scripts/smoke_test.py --base-url https://func-api-xxxx.azurewebsites.net --key=<function key>  # "=": a key may start with "-"
     FUNCTION_KEY=... python scripts/smoke_test.py --base-url ...
 
 Base URL: --base-url, else SERVICE_API_URI from the environment or `azd env get-values`.

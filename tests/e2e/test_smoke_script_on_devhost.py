@@ -56,7 +56,7 @@ def test_smoke_script_passes_with_only_the_function_key(azurite, tmp_path):
         base = f"http://127.0.0.1:{port}"
         key = _wait_for_function_key(base, log_path, time.monotonic() + 30)
         smoke_env = {k: v for k, v in env.items() if k not in ("FUNCTION_KEY", "SERVICE_API_URI")}
-        smoke = subprocess.run([sys.executable, "scripts/smoke_test.py", "--base-url", base, "--key", key,
+        smoke = subprocess.run([sys.executable, "scripts/smoke_test.py", "--base-url", base, f"--key={key}",
                                 "--timeout", "60", "--poll-interval", "0.2", "--strict"],
                                cwd=ROOT, env=smoke_env, capture_output=True, text=True, timeout=240)
         report = smoke.stdout + smoke.stderr
