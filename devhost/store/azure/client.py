@@ -16,7 +16,7 @@ from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
-from ..base import Store
+from ..base import TERMINAL_STATUSES, Store
 from .keys import escape_key, normalize_connection_string, validate_task_hub
 from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
 
@@ -57,6 +57,8 @@ class AzureBase(Store):
         self.poll_interval = float(poll_interval or os.environ.get("DEVHOST_POLL_SECONDS") or 0.5)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.faults = WriteFaults()
+        # Extra keyword arguments for the SDK clients (e.g. bench/storage_requests.py's raw_request_hook).
+        self.client_kwargs: dict[str, Any] = {}
         hub = task_hub
         self.table_names = {
             "instances": f"{hub}Instances", "history": f"{hub}History", "messages": f"{hub}Messages",
@@ -75,6 +77,11 @@ class AzureBase(Store):
         # Leases held by this process.
         self._held_targets: dict[str, str] = {}  # target -> lease row etag
         self._target_until: dict[str, float] = {}  # target -> end of its lease
+        self._leases_in_use: dict[str, int] = {}  # target -> episodes/batches running under its lease
+        self._lease_idle_since: dict[str, float] = {}  # target -> monotonic end of its last episode
+        # Instances whose cached sentinel is the stored one: read or written by this process while
+        # it held the instance's lease without a break (no other process can have committed since).
+        self._current: set[str] = set()
         self._held_work: dict[str, _WorkState] = {}
         self._work_state: dict[str, _WorkState] = {}
         self._attempts: dict[str, int] = {}
@@ -84,15 +91,27 @@ class AzureBase(Store):
         self._outbox_sent: set[str] = set()  # outbox rows this process dispatched and deleted
         self._renewer: asyncio.Task[None] | None = None
 
+    def _current_sentinel(self, instance_id: str) -> _Sentinel | None:
+        """The cached sentinel if it is the stored one: this process read or wrote it while holding
+        the instance's lease without a break, and it is active (only a terminal instance can be
+        overwritten by a start elsewhere). DTFx likewise keeps an instance's history in memory
+        between episodes of the partition it owns and relies on the ETag-checked commit
+        (AzureStorageOrchestrationService's extended session cache)."""
+        sentinel = self._sentinels.get(instance_id)
+        if (sentinel is None or instance_id not in self._current or instance_id not in self._held_targets
+                or sentinel.status in TERMINAL_STATUSES):
+            return None
+        return sentinel
+
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:
         if self._service is not None:
             return
-        self._service = TableServiceClient.from_connection_string(self.connection_string)
+        self._service = TableServiceClient.from_connection_string(self.connection_string, **self.client_kwargs)
         for key, name in self.table_names.items():
             table = await self._service.create_table_if_not_exists(name)
             self._t[key] = Tracked(table, TABLE_WRITES, self.faults)
-        self._blob_service = BlobServiceClient.from_connection_string(self.connection_string)
+        self._blob_service = BlobServiceClient.from_connection_string(self.connection_string, **self.client_kwargs)
         container = self._blob_service.get_container_client(self.container_name)
         try:
             await container.create_container()
