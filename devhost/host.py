@@ -109,7 +109,7 @@ class DurableHost:
             existing = await self.store.get_instance(instance_id)
             status = existing.status if existing else "Running"
             raise HostError(409, f"An Orchestration instance with the status {status} already exists.")
-        self.runtime.evict(instance_id)
+        self.runtime.created(record)
         self.runtime.route(start)
         return instance_id
 

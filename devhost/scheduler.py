@@ -313,7 +313,7 @@ class Runtime:
         return self.invoker.orchestrator(info, context_json)
 
     async def _run_episode(self, instance_id: str) -> None:
-        instance = await self.store.get_instance(instance_id)
+        instance = await self.store.instance_for_episode(instance_id)
         messages = await self.store.messages_for(instance_id)
         if instance is None or instance.status in TERMINAL_STATUSES:
             # Late timers, events or completions for an instance that is gone or finished.
@@ -394,6 +394,10 @@ class Runtime:
     def evict(self, instance_id: str) -> None:
         """Forget cached history (after a purge or an external rewrite)."""
         self._history.pop(instance_id, None)
+
+    def created(self, instance: InstanceRecord) -> None:
+        """``instance`` was just created here: its history is empty at its ETag (no read needed)."""
+        self._history[instance.instance_id] = _Cached([], "[]", instance.etag, None)
 
     # ------------------------------------------------------------------ activities
     def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:

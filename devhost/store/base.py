@@ -172,6 +172,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_instance(self, instance_id: str) -> InstanceRecord | None: ...
 
+    async def instance_for_episode(self, instance_id: str) -> InstanceRecord | None:
+        """The scheduler's read at the start of an episode, under the target's lease. A store
+        may answer from what it knows to be the stored state; the commit is ETag-checked anyway."""
+        return await self.get_instance(instance_id)
+
     @abc.abstractmethod
     async def query_instances(self, query: InstanceQuery) -> tuple[list[InstanceRecord], str | None]: ...
 

@@ -105,6 +105,7 @@ class HistoryMixin(AzureBase):
         except TableTransactionError as exc:
             if _is_conflict(exc):
                 self._sentinels.pop(iid, None)
+                self._current.discard(iid)
                 raise ConflictError(f"instance {iid} changed since it was read ({exc.error_code})") from exc
             raise
         record.etag = results[-1]["etag"]
@@ -113,6 +114,8 @@ class HistoryMixin(AzureBase):
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start,
             history_end=new_end, consumed=frozenset(consumed), read_at=time.monotonic(),
             outbox=entity["Outbox"], entity=entity)
+        if iid in self._held_targets:
+            self._current.add(iid)
         previous = self._resolved.get(iid)
         if commit.new_execution:
             self._resolved[iid] = (record.etag, _resolved_keys(commit.new_events))

@@ -68,9 +68,11 @@ class MessagesMixin(AzureBase):
         return messages
 
     async def _stale_instance_messages(self, target: str, messages: list[Message]) -> list[Message]:
-        sentinel = self._sentinels.get(target)
-        if sentinel is None or time.monotonic() - sentinel.read_at > 1.0:
-            sentinel = await self._read_sentinel(target)
+        sentinel = self._current_sentinel(target)
+        if sentinel is None:
+            sentinel = self._sentinels.get(target)
+            if sentinel is None or time.monotonic() - sentinel.read_at > 1.0:
+                sentinel = await self._read_sentinel(target)
         if sentinel is None:
             return []
         await self._flush_outbox("history", target, sentinel.outbox)

@@ -117,14 +117,28 @@ async def test_create_instance_race_has_one_winner(azure_pair):
     assert [m.execution_id for m in await a.messages_for("race")] == [winner.execution_id]
 
 
+async def eventually_held(store, target: str, tries: int = 200) -> bool:
+    for _ in range(tries):
+        async with store.lease(target) as held:
+            if held:
+                return True
+        await asyncio.sleep(store.lease_seconds / 50)
+    return False
+
+
 async def test_target_leases_are_exclusive_and_expire(azure_pair):
     a, b = azure_pair
     async with a.lease("i1") as held_a:
         assert held_a
         async with b.lease("i1") as held_b:
             assert not held_b
-    async with b.lease("i1") as held_b:  # released: free at once
-        assert held_b
+    async with b.lease("i1") as held_b:  # kept a moment for a's next episode
+        assert not held_b
+    async with a.lease("i1") as held_a:  # which takes it up again without a request
+        writes = a.faults.writes
+        assert held_a and a.faults.writes == writes
+    assert await eventually_held(b, "i1")  # released by a once idle, long before it expires
+    assert "i1" not in a._held_targets
     assert await a._claim("i2")  # a process that dies holding a lease ...
     a._held_targets.clear()  # (no renewal, no release)
     async with b.lease("i2") as held_b:
@@ -184,3 +198,28 @@ def test_cli_picks_the_azure_store_when_azurewebjobsstorage_is_set(tmp_path):
     assert isinstance(open_store("auto", config), MemoryStore)
     with pytest.raises(SystemExit):
         open_store("azure", config)
+
+
+async def test_cached_instance_under_a_held_lease_notices_another_process_via_etag(azure_pair):
+    a, b = azure_pair
+    async with a.lease("c1") as held:
+        assert held
+        current, _, _ = await first_episode(a, "c1", activities=1)
+        writes = a.faults.writes
+        cached = await a.instance_for_episode("c1")  # a wrote it under its lease: no read
+        assert cached.etag == current.etag and a.faults.writes == writes
+    a._renewer.cancel()  # a stalls: its lease runs out although a still believes it holds it
+    await asyncio.sleep(a.lease_seconds + 0.2)
+    async with b.lease("c1") as held_b:
+        assert held_b
+        moved = await b.instance_for_episode("c1")
+        moved.status = COMPLETED
+        await b.commit_episode(EpisodeCommit(instance=moved, new_events=[p.orchestrator_started(T0)],
+                                             consumed=[]))
+    assert await eventually_held(a, "c1")  # once b let it go; a's had expired, so a claims anew
+    async with a.lease("c1") as held_a:  # ... and must re-read
+        assert held_a
+        seen = await a.instance_for_episode("c1")
+        assert (seen.etag, seen.status) == (moved.etag, COMPLETED)
+    stale = await a.get_instance("c1")
+    assert stale.etag == moved.etag
