@@ -30,7 +30,7 @@ from .invoke import ActivityOutcome, Invoker, activity_failure
 from .payloads import PayloadPolicy
 from .disabled import DisabledFunctions
 from .store.base import (
-    TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem,
+    TERMINAL_STATUSES, ConflictError, EntityRecord, Event, Message, Store, WorkItem, background_context,
 )
 
 log = logging.getLogger("devhost")
@@ -119,7 +119,7 @@ class Runtime:
             self.route(message)
         for item in await self.store.pending_work():  # crash recovery: at-least-once
             self.start_activity(item)
-        self._loop_task = asyncio.create_task(self._loop(), name="devhost-scheduler")
+        self._loop_task = asyncio.create_task(self._loop(), name="devhost-scheduler", context=background_context())
         if self.store.shared:  # other processes write to the same store: poll it (devhost/poller.py)
             from .poller import poll_store
 
@@ -162,7 +162,7 @@ class Runtime:
             self._wakeup.set()
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(coro, context=background_context())
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core import MatchConditions
+from azure.core.pipeline.transport import AioHttpTransport
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
-from ..base import TERMINAL_STATUSES, Store
+from ..base import TERMINAL_STATUSES, Store, background_work
 from .keys import escape_key, normalize_connection_string, validate_task_hub
 from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
 
@@ -44,6 +45,25 @@ class _WorkState:
     count: int
 
 
+class _GatedTransport(AioHttpTransport):
+    """At most ``limit`` requests of background work (``background_work``: the scheduler's
+    episodes, activities, polling) in flight; client requests (starts, status reads, events) and
+    lease renewals pass at once. Azurite is one process that serves a few hundred requests/s: a
+    backlog of hundreds of episodes' requests would queue every client request behind it (a
+    served start took seconds, issue 13). Azure Storage serves a client request in milliseconds
+    whatever the task hub's backlog; the gate keeps Azurite's queue short so that it does too."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        super().__init__()
+        self._slots = slots
+
+    async def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if not background_work.get():
+            return await super().send(request, **kwargs)
+        async with self._slots:
+            return await super().send(request, **kwargs)
+
+
 class AzureBase(Store):
     """State and clients shared by the parts of ``AzureStore`` (one mixin per job)."""
 
@@ -55,6 +75,7 @@ class AzureBase(Store):
         self.task_hub = validate_task_hub(task_hub)
         self.lease_seconds = float(lease_seconds or os.environ.get("DEVHOST_LEASE_SECONDS") or 15)
         self.poll_interval = float(poll_interval or os.environ.get("DEVHOST_POLL_SECONDS") or 0.5)
+        self.background_requests = int(os.environ.get("DEVHOST_BACKGROUND_REQUESTS") or 16)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.faults = WriteFaults()
         # Extra keyword arguments for the SDK clients (e.g. bench/storage_requests.py's raw_request_hook).
@@ -107,11 +128,14 @@ class AzureBase(Store):
     async def open(self) -> None:
         if self._service is not None:
             return
-        self._service = TableServiceClient.from_connection_string(self.connection_string, **self.client_kwargs)
+        slots = asyncio.Semaphore(self.background_requests)  # for tables and blobs together
+        self._service = TableServiceClient.from_connection_string(
+            self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
         for key, name in self.table_names.items():
             table = await self._service.create_table_if_not_exists(name)
             self._t[key] = Tracked(table, TABLE_WRITES, self.faults)
-        self._blob_service = BlobServiceClient.from_connection_string(self.connection_string, **self.client_kwargs)
+        self._blob_service = BlobServiceClient.from_connection_string(
+            self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
         container = self._blob_service.get_container_client(self.container_name)
         try:
             await container.create_container()

@@ -97,8 +97,8 @@ class InstancesMixin(AzureBase):
 
     # ------------------------------------------------------------------ instances
     async def create_instance(self, record: InstanceRecord, start: Message,
-                              overwrite_statuses: Iterable[str]) -> bool:
-        existing = await self._read_sentinel(record.instance_id)
+                              overwrite_statuses: Iterable[str], *, new_id: bool = False) -> bool:
+        existing = None if new_id else await self._read_sentinel(record.instance_id)
         if existing is not None and existing.status not in set(overwrite_statuses):
             return False
         if existing is not None:
