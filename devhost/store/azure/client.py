@@ -110,6 +110,9 @@ class AzureBase(Store):
         self._entity_blobs: dict[str, set[str]] = {}
         self._processed: dict[str, tuple[str, dict[str, float]]] = {}  # entity id -> (etag, dedup window)
         self._outbox_sent: set[str] = set()  # outbox rows this process dispatched and deleted
+        # instance -> ids of messages its last committed episode consumed, to be deleted in one
+        # transaction with the next activity result this process writes to the instance
+        self._deferred_deletes: dict[str, set[str]] = {}
         self._renewer: asyncio.Task[None] | None = None
 
     def _current_sentinel(self, instance_id: str) -> _Sentinel | None:

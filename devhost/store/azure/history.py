@@ -10,7 +10,7 @@ from typing import Any
 from azure.core import MatchConditions
 from azure.data.tables import TableTransactionError, UpdateMode
 
-from ..base import ConflictError, EpisodeCommit, Event, Message
+from ..base import TERMINAL_STATUSES, ConflictError, EpisodeCommit, Event, Message
 from .keys import (
     MAX_BATCH_ROWS, SENTINEL, _EVENT_RAISED, _EXECUTION_STARTED, _TASK_RESULTS, _TIMER_FIRED, _is_conflict, _row_key, escape_key,
 )
@@ -128,8 +128,13 @@ class HistoryMixin(AzureBase):
             await self._dispatch("history", outbox["PartitionKey"], outbox["RowKey"], outbox_text,
                                  self._blob_refs(outbox))
         # 4. Clean-up; the sentinel's Consumed list hides these messages should we crash first.
+        # With activities to wait for, they go with the first result (_put_result): one request less.
+        consumed_now = [*self._deferred_deletes.pop(iid, ()), *commit.consumed]
+        if commit.work and record.status not in TERMINAL_STATUSES and len(consumed_now) < MAX_BATCH_ROWS:
+            self._defer_deletes(iid, consumed_now)
+            consumed_now = []
         await asyncio.gather(
-            self._delete_message_rows([(mid, escape_key(iid)) for mid in commit.consumed]),
+            self._delete_message_rows([(mid, escape_key(iid)) for mid in consumed_now]),
             self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE),
             self._delete_blobs(old_blobs))
         if commit.new_execution:

@@ -223,3 +223,36 @@ async def test_cached_instance_under_a_held_lease_notices_another_process_via_et
         assert (seen.etag, seen.status) == (moved.etag, COMPLETED)
     stale = await a.get_instance("c1")
     assert stale.etag == moved.etag
+
+
+async def stored_message_ids(store, instance_id: str) -> list[str]:
+    rows = store._t["messages"].query_entities("PartitionKey eq @pk", parameters={"pk": escape_key(instance_id)})
+    return sorted([row["MessageId"] async for row in rows])
+
+
+async def test_consumed_messages_are_deleted_in_one_transaction_with_the_next_result(azure):
+    current, _, [item] = await first_episode(azure, "defer", activities=1)
+    [start_id] = await stored_message_ids(azure, "defer")  # consumed by the episode, still stored
+    assert await azure.messages_for("defer") == []  # hidden by the sentinel's Consumed list
+    writes = azure.faults.writes
+    result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
+    await azure.complete_work(item, result)
+    assert azure.faults.writes == writes + 2  # result + deletion in one transaction, then the work row
+    assert await stored_message_ids(azure, "defer") == [result.id]
+    assert start_id != result.id
+
+
+async def test_consumed_messages_left_by_a_crash_before_the_next_result_stay_hidden(azurite, azure):
+    current, _, [item] = await first_episode(azure, "defer2", activities=1)
+    [consumed] = await stored_message_ids(azure, "defer2")
+    azure.faults.dead = True  # the process dies before the activity's result is written
+    restarted = await open_azure(azurite, azure.task_hub)
+    try:
+        assert await restarted.messages_for("defer2") == []  # dropped (and deleted) there
+        assert await stored_message_ids(restarted, "defer2") == []
+        result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
+        await restarted.complete_work(item, result)
+        assert [m.id for m in await restarted.messages_for("defer2")] == [result.id]
+    finally:
+        await restarted.close()
+    assert consumed != result.id
