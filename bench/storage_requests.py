@@ -25,7 +25,7 @@ STORE_METHODS = (
     "create_instance", "get_instance", "query_instances", "get_history", "commit_episode", "purge_instance",
     "send_messages", "pending_messages", "messages_for", "delete_messages", "pending_work", "complete_work",
     "record_work_attempt", "claim_work", "get_entity", "list_entities", "commit_entity_batch",
-    "instance_for_episode", "_claim", "_release", "_release_idle", "_renew_target", "_renew_work", "open", "close",
+    "instance_for_episode", "_claim", "_release", "_release_idle", "_renew_target", "_renew_work",
 )
 _ENTITY_PATH = re.compile(r"^/[^/]+/(?P<table>[A-Za-z0-9]+)(?P<keys>\(.*\))?$")
 
