@@ -99,17 +99,18 @@ class DurableHost:
         info = self.index.find("orchestrator", name)
         if info is None:  # a disabled one is still known: it fails when it runs (devhost/disabled.py)
             raise HostError(400, invalid_function_message(self.index, "orchestrator", name))
+        new_id = not instance_id
         instance_id = instance_id or uuid.uuid4().hex
         validate_instance_id(instance_id)
         now = self.clock.now()
         record = InstanceRecord(instance_id=instance_id, name=info.durable_name, execution_id=uuid.uuid4().hex,
                                 status=PENDING, input=input_text, created_time=now, last_updated_time=now)
         start = start_message(record, now)
-        if not await self.store.create_instance(record, start, overwrite_statuses=TERMINAL_STATUSES):
+        if not await self.store.create_instance(record, start, overwrite_statuses=TERMINAL_STATUSES, new_id=new_id):
             existing = await self.store.get_instance(instance_id)
             status = existing.status if existing else "Running"
             raise HostError(409, f"An Orchestration instance with the status {status} already exists.")
-        self.runtime.evict(instance_id)
+        self.runtime.created(record)
         self.runtime.route(start)
         return instance_id
 

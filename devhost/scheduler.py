@@ -34,7 +34,7 @@ from .faults import FaultPlan, InjectedCrash
 from .invoke import Invoker
 from .runtime_options import RuntimeOptions, RuntimeStats
 from .shim import ReplayState
-from .store.base import TERMINAL_STATUSES, ConflictError, Event, Message, Store
+from .store.base import TERMINAL_STATUSES, ConflictError, Event, InstanceRecord, Message, Store, background_context
 
 __all__ = ["Runtime", "RuntimeOptions", "RuntimeStats"]
 
@@ -95,7 +95,7 @@ class Runtime(ActivityRunner, EntityRunner):
             self.route(message)
         for item in await self.store.pending_work():  # crash recovery: at-least-once
             self.start_activity(item)
-        self._loop_task = asyncio.create_task(self._loop(), name="devhost-scheduler")
+        self._loop_task = asyncio.create_task(self._loop(), name="devhost-scheduler", context=background_context())
         if self.store.shared:  # other processes write to the same store: poll it (devhost/poller.py)
             from .poller import poll_store
 
@@ -155,7 +155,7 @@ class Runtime(ActivityRunner, EntityRunner):
             self._wakeup.set()
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(coro, context=background_context())
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
@@ -282,7 +282,7 @@ class Runtime(ActivityRunner, EntityRunner):
         return self.invoker.orchestrator(info, context_json)
 
     async def _run_episode(self, instance_id: str) -> None:
-        instance = await self.store.get_instance(instance_id)
+        instance = await self.store.instance_for_episode(instance_id)
         messages = await self.store.messages_for(instance_id)
         if instance is None or instance.status in TERMINAL_STATUSES:
             # Late timers, events or completions for an instance that is gone or finished.
@@ -364,6 +364,10 @@ class Runtime(ActivityRunner, EntityRunner):
     def evict(self, instance_id: str) -> None:
         """Forget cached history (after a purge or an external rewrite)."""
         self._history.pop(instance_id, None)
+
+    def created(self, instance: InstanceRecord) -> None:
+        """``instance`` was just created here: its history is empty at its ETag (no read needed)."""
+        self._history[instance.instance_id] = _Cached([], "[]", instance.etag, None)
 
     # ------------------------------------------------------------------ logging
     def _log_invocation(self, kind: str, name: str, instance_id: str, seconds: float) -> None:

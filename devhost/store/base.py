@@ -7,6 +7,7 @@ acknowledged only after the corresponding write returned. Implementations: ``Mem
 from __future__ import annotations
 
 import abc
+import contextvars
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, AsyncContextManager, Iterable
@@ -24,6 +25,18 @@ TERMINATED = "Terminated"
 SUSPENDED = "Suspended"
 
 TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED, TERMINATED})
+
+# True in the scheduler's tasks (episodes, activities, polling): storage requests for background
+# work, which a store may queue behind client requests (a start, a status read, an event) so that
+# a backlog of orchestration work does not make a client wait (see AzureStore's request gate).
+background_work: contextvars.ContextVar[bool] = contextvars.ContextVar("devhost_background_work", default=False)
+
+
+def background_context() -> contextvars.Context:
+    """A copy of the current context with ``background_work`` set, for a task of the scheduler."""
+    context = contextvars.copy_context()
+    context.run(background_work.set, True)
+    return context
 ACTIVE_STATUSES = frozenset({PENDING, RUNNING, CONTINUED_AS_NEW, SUSPENDED})
 
 
@@ -165,12 +178,19 @@ class Store(abc.ABC):
     # -- instances -------------------------------------------------------------
     @abc.abstractmethod
     async def create_instance(self, record: InstanceRecord, start: Message,
-                              overwrite_statuses: Iterable[str]) -> bool:
+                              overwrite_statuses: Iterable[str], *, new_id: bool = False) -> bool:
         """Create (or overwrite when its status is in ``overwrite_statuses``) an instance and
-        its start message. Returns False if an instance exists in another status."""
+        its start message. Returns False if an instance exists in another status. ``new_id``:
+        the caller generated the id (a random UUID), so no instance can have it yet; a store may
+        skip looking (a create that finds one anyway still answers False)."""
 
     @abc.abstractmethod
     async def get_instance(self, instance_id: str) -> InstanceRecord | None: ...
+
+    async def instance_for_episode(self, instance_id: str) -> InstanceRecord | None:
+        """The scheduler's read at the start of an episode, under the target's lease. A store
+        may answer from what it knows to be the stored state; the commit is ETag-checked anyway."""
+        return await self.get_instance(instance_id)
 
     @abc.abstractmethod
     async def query_instances(self, query: InstanceQuery) -> tuple[list[InstanceRecord], str | None]: ...

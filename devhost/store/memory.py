@@ -27,7 +27,7 @@ class MemoryStore(Store):
         return stored
 
     async def create_instance(self, record: InstanceRecord, start: Message,
-                              overwrite_statuses: Iterable[str]) -> bool:
+                              overwrite_statuses: Iterable[str], *, new_id: bool = False) -> bool:
         existing = self._instances.get(record.instance_id)
         if existing is not None and existing.status not in set(overwrite_statuses):
             return False

@@ -10,7 +10,7 @@ from typing import Any
 from azure.core import MatchConditions
 from azure.data.tables import TableTransactionError, UpdateMode
 
-from ..base import ConflictError, EpisodeCommit, Event, Message
+from ..base import TERMINAL_STATUSES, ConflictError, EpisodeCommit, Event, Message
 from .keys import (
     MAX_BATCH_ROWS, SENTINEL, _EVENT_RAISED, _EXECUTION_STARTED, _TASK_RESULTS, _TIMER_FIRED, _is_conflict, _row_key, escape_key,
 )
@@ -105,6 +105,7 @@ class HistoryMixin(AzureBase):
         except TableTransactionError as exc:
             if _is_conflict(exc):
                 self._sentinels.pop(iid, None)
+                self._current.discard(iid)
                 raise ConflictError(f"instance {iid} changed since it was read ({exc.error_code})") from exc
             raise
         record.etag = results[-1]["etag"]
@@ -113,6 +114,8 @@ class HistoryMixin(AzureBase):
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start,
             history_end=new_end, consumed=frozenset(consumed), read_at=time.monotonic(),
             outbox=entity["Outbox"], entity=entity)
+        if iid in self._held_targets:
+            self._current.add(iid)
         previous = self._resolved.get(iid)
         if commit.new_execution:
             self._resolved[iid] = (record.etag, _resolved_keys(commit.new_events))
@@ -125,8 +128,13 @@ class HistoryMixin(AzureBase):
             await self._dispatch("history", outbox["PartitionKey"], outbox["RowKey"], outbox_text,
                                  self._blob_refs(outbox))
         # 4. Clean-up; the sentinel's Consumed list hides these messages should we crash first.
+        # With activities to wait for, they go with the first result (_put_result): one request less.
+        consumed_now = [*self._deferred_deletes.pop(iid, ()), *commit.consumed]
+        if commit.work and record.status not in TERMINAL_STATUSES and len(consumed_now) < MAX_BATCH_ROWS:
+            self._defer_deletes(iid, consumed_now)
+            consumed_now = []
         await asyncio.gather(
-            self._delete_message_rows([(mid, escape_key(iid)) for mid in commit.consumed]),
+            self._delete_message_rows([(mid, escape_key(iid)) for mid in consumed_now]),
             self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE),
             self._delete_blobs(old_blobs))
         if commit.new_execution:

@@ -58,6 +58,7 @@ class InstancesMixin(AzureBase):
             entity = await self._t["history"].get_entity(escape_key(instance_id), SENTINEL)
         except ResourceNotFoundError:
             self._sentinels.pop(instance_id, None)
+            self._current.discard(instance_id)
             return None
         consumed_text = await self._read_text(entity, "Consumed")
         info = _Sentinel(
@@ -66,6 +67,8 @@ class InstancesMixin(AzureBase):
             consumed=frozenset(json.loads(consumed_text) if consumed_text else ()), read_at=time.monotonic(),
             outbox=entity.get("Outbox") or "", entity=dict(entity))
         self._sentinels[instance_id] = info
+        if instance_id in self._held_targets:  # read under our lease: nobody else commits meanwhile
+            self._current.add(instance_id)
         return info
 
     async def _repair_projections(self) -> None:
@@ -94,8 +97,8 @@ class InstancesMixin(AzureBase):
 
     # ------------------------------------------------------------------ instances
     async def create_instance(self, record: InstanceRecord, start: Message,
-                              overwrite_statuses: Iterable[str]) -> bool:
-        existing = await self._read_sentinel(record.instance_id)
+                              overwrite_statuses: Iterable[str], *, new_id: bool = False) -> bool:
+        existing = None if new_id else await self._read_sentinel(record.instance_id)
         if existing is not None and existing.status not in set(overwrite_statuses):
             return False
         if existing is not None:
@@ -138,6 +141,12 @@ class InstancesMixin(AzureBase):
 
     async def get_instance(self, instance_id: str) -> InstanceRecord | None:
         sentinel = await self._read_sentinel(instance_id)
+        if sentinel is None:
+            return None
+        return await self._record_from(sentinel.entity, sentinel.etag)
+
+    async def instance_for_episode(self, instance_id: str) -> InstanceRecord | None:
+        sentinel = self._current_sentinel(instance_id) or await self._read_sentinel(instance_id)
         if sentinel is None:
             return None
         return await self._record_from(sentinel.entity, sentinel.etag)
@@ -193,6 +202,7 @@ class InstancesMixin(AzureBase):
         await self._delete_rows("messages", pk, messages)
         await self._delete_blob_prefix(instance_id)
         self._sentinels.pop(instance_id, None)
+        self._current.discard(instance_id)
         self._resolved.pop(instance_id, None)
         return True
 

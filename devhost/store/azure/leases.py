@@ -23,15 +23,27 @@ class LeasesMixin(AzureBase):
 
     @contextlib.asynccontextmanager
     async def _lease(self, target: str) -> AsyncIterator[bool]:
+        # A lease outlives its episode: it is kept while the target is busy (the next episode of
+        # a chain usually follows within milliseconds) and released once it has been idle for a
+        # renewal tick (_due_renewals), so a chain costs one claim and one release instead of one
+        # pair per episode. Another process meanwhile skips the target and the holder's poller
+        # routes what it wrote, as DTFx's partition owner handles all of a partition's instances.
         if not await self._claim(target):
             yield False
             return
+        self._leases_in_use[target] = self._leases_in_use.get(target, 0) + 1
         try:
             yield True
         finally:
-            await self._release(target)
+            left = self._leases_in_use.pop(target) - 1
+            if left:
+                self._leases_in_use[target] = left
+            self._lease_idle_since[target] = time.monotonic()
 
     async def _claim(self, target: str) -> bool:
+        if self._target_until.get(target, 0.0) - time.time() > self.lease_seconds / 3:
+            return True  # still held (renewed in time), no request
+        self._current.discard(target)  # a new lease: another process may have moved the target on
         pk = escape_key(target)
         table = self._t["leases"]
         for _ in range(2):
@@ -54,7 +66,9 @@ class LeasesMixin(AzureBase):
             try:
                 meta = await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=row.metadata["etag"],
                                                  match_condition=MatchConditions.IfNotModified)
-            except (ResourceModifiedError, ResourceNotFoundError):
+            except ResourceNotFoundError:
+                continue  # released meanwhile: create it
+            except ResourceModifiedError:
                 return False
             self._held_targets[target] = meta["etag"]
             self._target_until[target] = entity["Until"]
@@ -64,6 +78,8 @@ class LeasesMixin(AzureBase):
     async def _release(self, target: str) -> None:
         etag = self._held_targets.pop(target, None)
         self._target_until.pop(target, None)
+        self._lease_idle_since.pop(target, None)
+        self._current.discard(target)
         if etag is None:
             return
         try:
@@ -73,6 +89,10 @@ class LeasesMixin(AzureBase):
             pass
         except HttpResponseError as exc:
             log.warning("devhost: releasing the lease on %s failed: %s", target, exc)
+
+    async def _release_idle(self, target: str) -> None:
+        if target not in self._leases_in_use:  # (not taken up again since the tick looked)
+            await self._release(target)
 
     async def _renew_loop(self) -> None:
         # Each renewal is a task of its own and a tick never waits for them: renewed one after
@@ -94,9 +114,14 @@ class LeasesMixin(AzureBase):
         """Leases (or renewals) older than a third of the lease time: most episodes and
         activities finish before they need one; each is renewed before half its time has passed."""
         due = time.time() + self.lease_seconds * 2 / 3
+        idle_before = time.monotonic() - self.lease_seconds / 6
+        idle = [t for t in self._held_targets if t not in self._leases_in_use
+                and self._lease_idle_since.get(t, 0.0) <= idle_before]
         renewals: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            (f"target:{target}", functools.partial(self._renew_target, target, etag))
-            for target, etag in self._held_targets.items() if self._target_until.get(target, 0.0) < due]
+            (f"target:{target}", functools.partial(self._release_idle, target)) for target in idle]
+        renewals += [(f"target:{target}", functools.partial(self._renew_target, target, etag))
+                     for target, etag in self._held_targets.items()
+                     if target not in idle and self._target_until.get(target, 0.0) < due]
         renewals += [(f"work:{item_id}", functools.partial(self._renew_work, item_id, state))
                      for item_id, state in self._held_work.items() if state.until < due]
         return renewals
@@ -120,6 +145,7 @@ class LeasesMixin(AzureBase):
                 log.warning("devhost: lost the lease on %s", target)
                 self._held_targets.pop(target, None)
                 self._target_until.pop(target, None)
+                self._current.discard(target)
             return
         if target in self._held_targets:
             self._held_targets[target] = meta["etag"]

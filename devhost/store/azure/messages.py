@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableTransactionError, UpdateMode
 
 from ..base import Message
 from .keys import escape_key
@@ -15,8 +15,7 @@ from .history import _message_key
 
 
 class MessagesMixin(AzureBase):
-    async def _put_message(self, message: Message) -> None:
-        uploads: list[tuple[str, str]] = []
+    def _message_entity(self, message: Message, uploads: list[tuple[str, str]]) -> dict[str, Any]:
         pk = escape_key(message.target)
         entity: dict[str, Any] = {
             "PartitionKey": pk, "RowKey": escape_key(message.id), "MessageId": message.id,
@@ -26,9 +25,42 @@ class MessagesMixin(AzureBase):
         if message.due is not None:
             entity["Due"] = message.due
         self._text(entity, "Body", json.dumps(message.body, separators=(",", ":")), message.target, uploads)
+        return entity
+
+    async def _put_message(self, message: Message) -> None:
+        uploads: list[tuple[str, str]] = []
+        entity = self._message_entity(message, uploads)
         await self._upload(uploads)
         await self._t["messages"].upsert_entity(entity, mode=UpdateMode.REPLACE)
+        self._msg_index[message.id] = (entity["PartitionKey"], entity.get("BodyBlob", ""))
+
+    def _defer_deletes(self, target: str, ids: list[str]) -> None:
+        if len(self._deferred_deletes) >= 100_000:  # (bounded: a forgotten id is dropped by messages_for)
+            self._deferred_deletes.clear()
+        self._deferred_deletes.setdefault(target, set()).update(ids)
+
+    async def _put_result(self, message: Message) -> None:
+        """An activity result, in one transaction with the deletion of the messages that the
+        instance's last episode consumed (same Messages partition). Until then the sentinel's
+        ``Consumed`` list hides them: messages_for drops them, and the next episode's commit
+        replaces that list only after its messages_for ran (docs/storage.md)."""
+        pending = self._deferred_deletes.pop(message.target, None)
+        if not pending:
+            return await self._put_message(message)
+        uploads: list[tuple[str, str]] = []
+        entity = self._message_entity(message, uploads)
+        await self._upload(uploads)
+        pk = entity["PartitionKey"]
+        operations: list[Any] = [("upsert", entity, {"mode": UpdateMode.REPLACE})]
+        operations += [("delete", {"PartitionKey": pk, "RowKey": escape_key(mid)}) for mid in sorted(pending)]
+        blobs = [entry[1] for entry in (self._msg_index.pop(mid, None) for mid in pending) if entry and entry[1]]
+        try:
+            await self._t["messages"].submit_transaction(operations)
+        except TableTransactionError:  # one of them is gone already (dropped by messages_for)
+            await self._t["messages"].upsert_entity(entity, mode=UpdateMode.REPLACE)
+            await asyncio.gather(*(self._t["messages"].delete_entity(pk, escape_key(mid)) for mid in pending))
         self._msg_index[message.id] = (pk, entity.get("BodyBlob", ""))
+        await self._delete_blobs(blobs)
 
     async def _message_from(self, row: dict[str, Any]) -> Message:
         body = await self._read_text(row, "Body")
@@ -47,7 +79,8 @@ class MessagesMixin(AzureBase):
         await asyncio.gather(*(self._put_message(m) for m in messages))
 
     async def pending_messages(self) -> list[Message]:
-        rows = [row async for row in self._t["messages"].list_entities()]
+        consumed = set().union(*self._deferred_deletes.values())  # (consumed: not pending)
+        rows = [row async for row in self._t["messages"].list_entities() if row["MessageId"] not in consumed]
         return list(await asyncio.gather(*(self._message_from(row) for row in rows)))
 
     async def messages_for(self, target: str) -> list[Message]:
@@ -62,15 +95,18 @@ class MessagesMixin(AzureBase):
         else:
             stale = await self._stale_instance_messages(target, messages)
         if stale:
-            await self._delete_message_rows([(m.id, escape_key(target)) for m in stale])
+            deferred = self._deferred_deletes.get(target, set())  # (deleted with the next result)
+            await self._delete_message_rows([(m.id, escape_key(target)) for m in stale if m.id not in deferred])
             gone = {m.id for m in stale}
             messages = [m for m in messages if m.id not in gone]
         return messages
 
     async def _stale_instance_messages(self, target: str, messages: list[Message]) -> list[Message]:
-        sentinel = self._sentinels.get(target)
-        if sentinel is None or time.monotonic() - sentinel.read_at > 1.0:
-            sentinel = await self._read_sentinel(target)
+        sentinel = self._current_sentinel(target)
+        if sentinel is None:
+            sentinel = self._sentinels.get(target)
+            if sentinel is None or time.monotonic() - sentinel.read_at > 1.0:
+                sentinel = await self._read_sentinel(target)
         if sentinel is None:
             return []
         await self._flush_outbox("history", target, sentinel.outbox)

@@ -114,7 +114,7 @@ class WorkMixin(AzureBase):
     async def complete_work(self, item: WorkItem, result: Message) -> None:
         # Result first, then the work row: a crash in between runs the activity again
         # (at-least-once) and its second result is dropped by messages_for.
-        await self._put_message(result)
+        await self._put_result(result)
         await self._t["work"].delete_entity(escape_key(item.instance_id), escape_key(item.id))
         blob = self._work_blobs.pop(item.id, None)
         if blob:

@@ -117,14 +117,28 @@ async def test_create_instance_race_has_one_winner(azure_pair):
     assert [m.execution_id for m in await a.messages_for("race")] == [winner.execution_id]
 
 
+async def eventually_held(store, target: str, tries: int = 200) -> bool:
+    for _ in range(tries):
+        async with store.lease(target) as held:
+            if held:
+                return True
+        await asyncio.sleep(store.lease_seconds / 50)
+    return False
+
+
 async def test_target_leases_are_exclusive_and_expire(azure_pair):
     a, b = azure_pair
     async with a.lease("i1") as held_a:
         assert held_a
         async with b.lease("i1") as held_b:
             assert not held_b
-    async with b.lease("i1") as held_b:  # released: free at once
-        assert held_b
+    async with b.lease("i1") as held_b:  # kept a moment for a's next episode
+        assert not held_b
+    async with a.lease("i1") as held_a:  # which takes it up again without a request
+        writes = a.faults.writes
+        assert held_a and a.faults.writes == writes
+    assert await eventually_held(b, "i1")  # released by a once idle, long before it expires
+    assert "i1" not in a._held_targets
     assert await a._claim("i2")  # a process that dies holding a lease ...
     a._held_targets.clear()  # (no renewal, no release)
     async with b.lease("i2") as held_b:
@@ -184,3 +198,61 @@ def test_cli_picks_the_azure_store_when_azurewebjobsstorage_is_set(tmp_path):
     assert isinstance(open_store("auto", config), MemoryStore)
     with pytest.raises(SystemExit):
         open_store("azure", config)
+
+
+async def test_cached_instance_under_a_held_lease_notices_another_process_via_etag(azure_pair):
+    a, b = azure_pair
+    async with a.lease("c1") as held:
+        assert held
+        current, _, _ = await first_episode(a, "c1", activities=1)
+        writes = a.faults.writes
+        cached = await a.instance_for_episode("c1")  # a wrote it under its lease: no read
+        assert cached.etag == current.etag and a.faults.writes == writes
+    a._renewer.cancel()  # a stalls: its lease runs out although a still believes it holds it
+    await asyncio.sleep(a.lease_seconds + 0.2)
+    async with b.lease("c1") as held_b:
+        assert held_b
+        moved = await b.instance_for_episode("c1")
+        moved.status = COMPLETED
+        await b.commit_episode(EpisodeCommit(instance=moved, new_events=[p.orchestrator_started(T0)],
+                                             consumed=[]))
+    assert await eventually_held(a, "c1")  # once b let it go; a's had expired, so a claims anew
+    async with a.lease("c1") as held_a:  # ... and must re-read
+        assert held_a
+        seen = await a.instance_for_episode("c1")
+        assert (seen.etag, seen.status) == (moved.etag, COMPLETED)
+    stale = await a.get_instance("c1")
+    assert stale.etag == moved.etag
+
+
+async def stored_message_ids(store, instance_id: str) -> list[str]:
+    rows = store._t["messages"].query_entities("PartitionKey eq @pk", parameters={"pk": escape_key(instance_id)})
+    return sorted([row["MessageId"] async for row in rows])
+
+
+async def test_consumed_messages_are_deleted_in_one_transaction_with_the_next_result(azure):
+    current, _, [item] = await first_episode(azure, "defer", activities=1)
+    [start_id] = await stored_message_ids(azure, "defer")  # consumed by the episode, still stored
+    assert await azure.messages_for("defer") == []  # hidden by the sentinel's Consumed list
+    writes = azure.faults.writes
+    result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
+    await azure.complete_work(item, result)
+    assert azure.faults.writes == writes + 2  # result + deletion in one transaction, then the work row
+    assert await stored_message_ids(azure, "defer") == [result.id]
+    assert start_id != result.id
+
+
+async def test_consumed_messages_left_by_a_crash_before_the_next_result_stay_hidden(azurite, azure):
+    current, _, [item] = await first_episode(azure, "defer2", activities=1)
+    [consumed] = await stored_message_ids(azure, "defer2")
+    azure.faults.dead = True  # the process dies before the activity's result is written
+    restarted = await open_azure(azurite, azure.task_hub)
+    try:
+        assert await restarted.messages_for("defer2") == []  # dropped (and deleted) there
+        assert await stored_message_ids(restarted, "defer2") == []
+        result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
+        await restarted.complete_work(item, result)
+        assert [m.id for m in await restarted.messages_for("defer2")] == [result.id]
+    finally:
+        await restarted.close()
+    assert consumed != result.id
