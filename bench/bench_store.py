@@ -33,13 +33,13 @@ import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.hostside import pct  # noqa: E402
+from served import client_burst  # noqa: E402
 from bench.storage_requests import RequestCounter  # noqa: E402
 from devhost.store.azure import AzureStore  # noqa: E402
 from devhost.store.base import InstanceQuery  # noqa: E402
@@ -136,7 +136,8 @@ async def served_starts(connection: str, args: argparse.Namespace) -> None:
                            settings={"DEVHOST_LEASE_SECONDS": "15", "DEVHOST_POLL_SECONDS": "0.5"})
         await proc.start()
         try:
-            figures = await post_starts(proc.base_url, args)
+            figures = await client_burst(f"{proc.base_url}/api/start/chain", {"x-functions-key": MASTER_KEY},
+                                         lambda i: i, args.served, args.clients, args.client_timeout)
         finally:
             proc.stop()
         await store.open()
@@ -144,48 +145,16 @@ async def served_starts(connection: str, args: argparse.Namespace) -> None:
             created = await all_instance_ids(store)
         finally:
             await store.close()
-        learned, latencies, timeouts, errors, wall = figures
-        unknown = len(created - learned)
+        unknown = len(created - set(figures["instance_ids"]))
         print(f"served starts: {args.served} POST /api/start/chain from {args.clients} concurrent clients, "
               f"client timeout {args.client_timeout:g} s, python -m devhost on Azurite")
-        print(f"  starts/s {len(latencies) / wall:.1f} (answered in {wall:.1f} s); latency p50 "
-              f"{pct(latencies, 0.5) * 1000:.0f} ms, p99 {pct(latencies, 0.99) * 1000:.0f} ms, "
-              f"max {max(latencies) * 1000:.0f} ms" if latencies else "  no start was answered")
-        print(f"  client timeouts {timeouts}, other errors {errors}; instances in storage {len(created)}, "
-              f"of which the client never learned {unknown}")
+        print(f"  starts/s {figures['starts_per_s']:.1f} (answered in {figures['total_s']:.1f} s); latency p50 "
+              f"{figures['p50_ms']:.0f} ms, p99 {figures['p99_ms']:.0f} ms, max {figures['max_ms']:.0f} ms"
+              if figures["answered"] else "  no start was answered")
+        print(f"  client timeouts {figures['client_timeouts']}, other errors {figures['errors']}; "
+              f"instances in storage {len(created)}, of which the client never learned {unknown}")
 
     await on_fresh_hub(connection, body, prefix="served")
-
-
-async def post_starts(base_url: str, args: argparse.Namespace) -> tuple[set[str], list[float], int, int, float]:
-    learned: set[str] = set()
-    latencies: list[float] = []
-    failures = {"timeout": 0, "error": 0}
-    gate = asyncio.Semaphore(args.clients)
-    timeout = aiohttp.ClientTimeout(total=args.client_timeout)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.clients), timeout=timeout) as session:
-        async def one(i: int) -> None:
-            async with gate:
-                t0 = time.perf_counter()
-                try:
-                    async with session.post(f"{base_url}/api/start/chain", params={"code": MASTER_KEY}, json=i) as r:
-                        payload = await r.json(content_type=None)
-                        if r.status != 202:
-                            failures["error"] += 1
-                            return
-                except asyncio.TimeoutError:
-                    failures["timeout"] += 1
-                    return
-                except aiohttp.ClientError:
-                    failures["error"] += 1
-                    return
-                latencies.append(time.perf_counter() - t0)
-                learned.add(payload["id"])
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(args.served)))
-        wall = time.perf_counter() - t0
-    return learned, latencies, failures["timeout"], failures["error"], wall
 
 
 async def all_instance_ids(store: AzureStore) -> set[str]:

@@ -20,9 +20,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from hostside import pct  # noqa: E402
 APP = BENCH / "app"
 START_PATH = "/runtime/webhooks/durabletask/orchestrators/chain4"
 
@@ -45,7 +48,11 @@ async def served_starts(store: Any, starts: int = 1000, clients: int = 100, clie
     return result
 
 
-async def _clients(url: str, key: str, starts: int, clients: int, timeout: float) -> dict[str, Any]:
+async def client_burst(url: str, headers: dict[str, str], body: Callable[[int], Any], starts: int, clients: int,
+                       timeout: float) -> dict[str, Any]:
+    """``starts`` POSTs of ``body(i)`` to ``url`` from ``clients`` concurrent connections, each
+    with a ``timeout``: starts/s, p50/p99/max latency of an answered start (202), client timeouts,
+    other errors, and the ids the answers named (``instance_ids``)."""
     import aiohttp
 
     latencies: list[float] = []
@@ -58,13 +65,13 @@ async def _clients(url: str, key: str, starts: int, clients: int, timeout: float
         for i in queue:
             t0 = time.perf_counter()
             try:
-                async with session.post(url, json=f"s{i}", headers={"x-functions-key": key}) as response:
-                    body = await response.json()
+                async with session.post(url, json=body(i), headers=headers) as response:
+                    answer = await response.json()
                     if response.status != 202:
                         errors["other"] += 1
                         continue
                 latencies.append(time.perf_counter() - t0)
-                ids.append(body["id"])
+                ids.append(answer["id"])
             except asyncio.TimeoutError:
                 errors["timeouts"] += 1
             except aiohttp.ClientError:
@@ -75,15 +82,17 @@ async def _clients(url: str, key: str, starts: int, clients: int, timeout: float
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(clients)))
         total = time.perf_counter() - t0
-    ordered = sorted(latencies)
-
-    def pct(q: float) -> float | None:
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000 if ordered else None
-
+    answered = bool(latencies)
     return {"starts": starts, "clients": clients, "client_timeout_s": timeout, "total_s": total,
             "answered": len(latencies), "starts_per_s": len(latencies) / total,
-            "p50_ms": statistics.median(latencies) * 1000 if latencies else None, "p99_ms": pct(0.99),
+            "p50_ms": statistics.median(latencies) * 1000 if answered else None,
+            "p99_ms": pct(latencies, 0.99) * 1000 if answered else None,
+            "max_ms": max(latencies) * 1000 if answered else None,
             "client_timeouts": errors["timeouts"], "errors": errors["other"], "instance_ids": ids}
+
+
+async def _clients(url: str, key: str, starts: int, clients: int, timeout: float) -> dict[str, Any]:
+    return await client_burst(url, {"x-functions-key": key}, lambda i: f"s{i}", starts, clients, timeout)
 
 
 def main() -> int:
