@@ -90,21 +90,16 @@ class Engine:
         history: list[Event],
         messages: list[Message],
         now: datetime,
-        history_json: HistoryText | str | None = None,
+        history_json: HistoryText | None = None,
         replay_state: ReplayState | None = None,
     ) -> EpisodeResult | None:
         """Deliver ``messages``; returns None when there is nothing to do.
 
         ``history_json`` and ``replay_state`` are caches of the previous episode (the serialized
-        history, as ``HistoryText`` or ``json.dumps`` text, and the shim's walk of it); both are
-        optional and never change the outcome. With both, the episode's own work is O(new events)
-        apart from the one join that builds the context JSON the SDK must be handed."""
-        if history_json is None:
-            text = HistoryText.of(history)
-        elif isinstance(history_json, str):
-            text = HistoryText.from_json(history_json)
-        else:
-            text = history_json
+        history and the shim's walk of it); both are optional and never change the outcome. With
+        both, the episode's own work is O(new events) apart from the one join that builds the
+        context JSON the SDK must be handed."""
+        text = HistoryText.of(history) if history_json is None else history_json
         result = self._run(instance, history, messages, now, text, replay_state)
         if result is not None and result.replay_state is None and not result.commit.new_execution:
             result.replay_state = replay_state  # no walk this time: the old one stays valid

@@ -30,12 +30,6 @@ class HistoryText:
     def of(cls, events: Sequence[dict[str, Any]]) -> HistoryText:
         return cls().extend(events)
 
-    @classmethod
-    def from_json(cls, text: str) -> HistoryText:
-        """From ``json.dumps(history)`` text (``"[]"`` or ``"[{...}, ...]"``)."""
-        body = text.strip()[1:-1]
-        return cls([body], 1) if body.strip() else cls()
-
     def extend(self, events: Sequence[dict[str, Any]]) -> HistoryText:
         """This history plus ``events``, serialized now (O(events))."""
         if not events:

@@ -46,7 +46,7 @@ class _Cached:
     """What the runtime remembers of an instance between episodes (all derivable from the store)."""
 
     history: list[Event]
-    history_json: HistoryText | str | None
+    history_json: HistoryText | None
     etag: str | None
     replay: ReplayState | None
 
@@ -329,7 +329,7 @@ class Runtime(ActivityRunner, EntityRunner):
         elapsed = time.perf_counter() - t0 + result.engine_seconds
         instance = commit.instance
         if commit.new_execution:
-            self._history[instance_id] = _Cached([], "[]", commit.instance.etag, None)
+            self.created(instance)
         else:
             history.extend(commit.new_events)  # in place: only this cache holds the list (O(new events))
             self._history[instance_id] = _Cached(history, result.history_json,
@@ -366,8 +366,9 @@ class Runtime(ActivityRunner, EntityRunner):
         self._history.pop(instance_id, None)
 
     def created(self, instance: InstanceRecord) -> None:
-        """``instance`` was just created here: its history is empty at its ETag (no read needed)."""
-        self._history[instance.instance_id] = _Cached([], "[]", instance.etag, None)
+        """``instance`` (or its new execution) was just stored here: its history is empty at its
+        ETag (no read needed)."""
+        self._history[instance.instance_id] = _Cached([], HistoryText(), instance.etag, None)
 
     # ------------------------------------------------------------------ logging
     def _log_invocation(self, kind: str, name: str, instance_id: str, seconds: float) -> None:

@@ -25,6 +25,7 @@ TERMINATED = "Terminated"
 SUSPENDED = "Suspended"
 
 TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED, TERMINATED})
+ACTIVE_STATUSES = frozenset({PENDING, RUNNING, CONTINUED_AS_NEW, SUSPENDED})
 
 # True in the scheduler's tasks (episodes, activities, polling): storage requests for background
 # work, which a store may queue behind client requests (a start, a status read, an event) so that
@@ -37,7 +38,6 @@ def background_context() -> contextvars.Context:
     context = contextvars.copy_context()
     context.run(background_work.set, True)
     return context
-ACTIVE_STATUSES = frozenset({PENDING, RUNNING, CONTINUED_AS_NEW, SUSPENDED})
 
 
 class ConflictError(Exception):
