@@ -12,6 +12,10 @@ loop reads the pending messages and work items and hands them to the runtime:
   worker slot is free);
 * waiters on an instance are woken so that they re-read its status.
 
+Before all that, the store takes over the expired leases of processes that died
+(``Store.recover_abandoned``) and finishes the step each one left half done, so a process that
+keeps running beside a dead one needs no restart to carry on its work.
+
 Single-process stores (``MemoryStore``) never start it.
 """
 from __future__ import annotations
@@ -44,6 +48,7 @@ async def poll_store(runtime: "Runtime", interval: float | None = None) -> None:
 async def poll_once(runtime: "Runtime", timers_seen: set[str] | frozenset[str] = frozenset()) -> set[str]:
     """One pass; returns the ids of future timers now known to the runtime."""
     store = runtime.store
+    await store.recover_abandoned()  # a dead process's expired leases: take them over first
     now = runtime.clock.now()
     future: set[str] = set()
     for message in await store.pending_messages():

@@ -78,6 +78,7 @@ class Runtime(ActivityRunner, EntityRunner):
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._unchecked: set[asyncio.Event] = set()  # notified watchers that have not looked yet
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._steps: set[asyncio.Task[Any]] = set()  # episodes and entity batches in flight
         self._wakeup: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._activity_slots: asyncio.Semaphore | None = None
@@ -101,7 +102,7 @@ class Runtime(ActivityRunner, EntityRunner):
 
             self._spawn(poll_store(self))
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
         self._stopping = True
         if self._wakeup:
             self._wakeup.set()
@@ -111,6 +112,11 @@ class Runtime(ActivityRunner, EntityRunner):
                 await self._loop_task
             except (asyncio.CancelledError, Exception):
                 pass
+        # Episodes and entity batches in flight take milliseconds: let them end. One cut off between
+        # its commit and what follows would leave its outbox and query view to whichever process
+        # takes the target over next, and a clean stop releases its leases, so none would soon.
+        if self._steps:
+            await asyncio.wait(list(self._steps), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -154,10 +160,11 @@ class Runtime(ActivityRunner, EntityRunner):
         if self._wakeup is not None:
             self._wakeup.set()
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, context=background_context())
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -236,7 +243,9 @@ class Runtime(ActivityRunner, EntityRunner):
             self._fan_in.pop(target, None)
             del self._ready[target]
             self._running.add(target)
-            self._spawn(self._run_target(target))
+            step = self._spawn(self._run_target(target))
+            self._steps.add(step)
+            step.add_done_callback(self._steps.discard)
 
     def _held(self, target: str) -> bool:
         """Hold ``target``'s episode (devhost/batching.py) only while this host runs activities of

@@ -175,6 +175,9 @@ class Store(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release clients."""
 
+    async def recover_abandoned(self) -> None:  # noqa: B027 - optional hook
+        """Shared stores: finish what a dead process left half done (called by the poller)."""
+
     # -- instances -------------------------------------------------------------
     @abc.abstractmethod
     async def create_instance(self, record: InstanceRecord, start: Message,

@@ -7,6 +7,9 @@ finishes or the host is dead (after the k-th write every write fails, as in a de
 abandon host 1, start host 2 on the same task hub and drive the rest. The outcome (status,
 output, entity values) must equal the clean run's, no instance may be left unfinished, every
 ``TaskScheduled`` must be completed exactly once in history.
+
+``run_with_survivor``: host 2 runs beside host 1 from the start and is never restarted; it must
+take over host 1's expired leases and finish (the platform's workers do the same).
 """
 from __future__ import annotations
 
@@ -127,24 +130,32 @@ async def check_store(env: Env) -> None:
         assert completed == scheduled, (record.instance_id, scheduled, completed)
 
 
+async def _first_host(env: Env, store: AzureStore, scenario: Scenario, crash_after: int | None,
+                      done: list[Step]) -> tuple[str, Outcome | None]:
+    """Start the scenario on ``env``, arm the crash, drive it until it finishes (its outcome) or
+    the host is dead (None)."""
+    instance_id = await scenario.start(env)
+    store.faults.writes, store.faults.crash_after = 0, crash_after
+    task = asyncio.create_task(_drive(env, scenario, instance_id, done))
+    while not task.done() and not store.faults.dead:
+        await asyncio.sleep(0.005)
+    if store.faults.dead:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return instance_id, None
+    outcome = task.result()
+    outcome.writes = store.faults.writes
+    return instance_id, outcome
+
+
 async def run(scenario: Scenario, connection: str, hub: str, index: AppIndex,
               crash_after: int | None) -> Outcome:
     """One run; ``crash_after=None`` is the clean run (it reports how many writes it made)."""
     first = AzureStore(connection, hub, lease_seconds=2, poll_interval=0.2)
     done: list[Step] = []
-    outcome: Outcome | None = None
     async with DurableTestHost.start_time_skipping(ROOT, store=first, index=index) as env:
-        instance_id = await scenario.start(env)
-        first.faults.writes, first.faults.crash_after = 0, crash_after
-        task = asyncio.create_task(_drive(env, scenario, instance_id, done))
-        while not task.done() and not first.faults.dead:
-            await asyncio.sleep(0.005)
-        if first.faults.dead:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        else:
-            outcome = task.result()
-            outcome.writes = first.faults.writes
+        instance_id, outcome = await _first_host(env, first, scenario, crash_after, done)
+        if outcome is not None:
             await check_store(env)
         stopped_at = env.clock.now()
     if outcome is not None:
@@ -159,3 +170,45 @@ async def run(scenario: Scenario, connection: str, hub: str, index: AppIndex,
         outcome.crashed = True
         await check_store(env)
     return outcome
+
+
+async def _taken_over(store: AzureStore, dead_owner: str, timeout: float = 30.0) -> None:
+    """Wait until the survivor took over every lease of the dead process and finished what it
+    repairs (the takeover writes the lease row first, then the target's outbox and view)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+
+    async def views_agree() -> bool:
+        views = {row["InstanceId"]: row["RuntimeStatus"] async for row in store._t["instances"].list_entities()}
+        for instance_id, status in views.items():
+            sentinel = await store._read_sentinel(instance_id)
+            if sentinel is not None and sentinel.status != status:
+                return False
+        return True
+
+    while True:
+        owners = [row.get("Owner") async for row in store._t["leases"].list_entities()]
+        if dead_owner not in owners and await views_agree():
+            return
+        assert loop.time() < deadline, "the survivor never took over the dead host's leases"
+        await asyncio.sleep(0.1)
+
+
+async def run_with_survivor(scenario: Scenario, connection: str, hub: str, index: AppIndex,
+                            crash_after: int | None, only: tuple[str, ...] = ()) -> Outcome:
+    """Like ``run``, but a second host shares the task hub from the start and is never restarted:
+    once host 1 is dead, host 2 must finish its work alone (after host 1's leases expire).
+    ``only``: count only these kinds of writes (e.g. commits: die right after the k-th one)."""
+    survivor_store = AzureStore(connection, hub, lease_seconds=2, poll_interval=0.2)
+    async with DurableTestHost.start_time_skipping(ROOT, store=survivor_store, index=index) as survivor:
+        first = AzureStore(connection, hub, lease_seconds=2, poll_interval=0.2)
+        first.faults.only = only
+        done: list[Step] = []
+        async with DurableTestHost.start_time_skipping(ROOT, store=first, index=index) as env:
+            instance_id, outcome = await _first_host(env, first, scenario, crash_after, done)
+        if outcome is None:
+            outcome = await _drive(survivor, scenario, instance_id, done)
+            outcome.crashed = True
+            await _taken_over(survivor_store, first.owner)
+        await check_store(survivor)
+        return outcome

@@ -17,7 +17,7 @@ from devhost.app_index import load_app
 from devhost.config import load_config
 from devhost.store.azure import AzureStore
 
-from .crashpoints import ROOT, run, scenarios
+from .crashpoints import ROOT, run, run_with_survivor, scenarios
 
 NAMES = ["chaining", "fan_out_fan_in", "async_http_api", "monitor", "human_interaction", "counter"]
 
@@ -53,3 +53,31 @@ async def test_a_crash_after_any_write_changes_nothing(azurite: str, name: str) 
     # into episodes: the approval pattern has varied by 5 in 34), so its last few k may not be
     # reached; every outcome above is checked all the same.
     assert crashed >= tried - max(3, tried // 6)
+
+
+COMMITS = ("history.submit_transaction", "entities.submit_transaction")
+
+
+@pytest.mark.parametrize("name", NAMES)
+async def test_a_host_that_stays_up_finishes_a_step_its_dead_peer_committed(azurite: str, name: str) -> None:
+    """Two hosts share the hub; one dies right after its k-th commit (before it sends what the
+    commit sent, writes the query view or deletes what it consumed). The other one, never
+    restarted, must take over and finish: the platform's workers do too, when a dead worker's
+    partition leases expire."""
+    tag = uuid.uuid4().hex[:8]
+    with BlobServiceClient.from_connection_string(azurite) as blob_service:
+        scenario = next(s for s in scenarios(tag, blob_service) if s.name == name)
+    index = load_app(load_config(ROOT).app_dir)
+    hub = "sv" + uuid.uuid4().hex[:10]
+    clean = await run_with_survivor(scenario, azurite, hub, index, crash_after=None, only=COMMITS)
+    await _drop(azurite, hub)
+    assert clean.status == "Completed" and clean.writes > 0
+    crashed = 0
+    for k in range(1, clean.writes + 1):
+        hub = "sv" + uuid.uuid4().hex[:10]
+        outcome = await run_with_survivor(scenario, azurite, hub, index, crash_after=k, only=COMMITS)
+        await _drop(azurite, hub)
+        assert (outcome.status, outcome.output, outcome.entity) == (clean.status, clean.output, clean.entity), k
+        crashed += outcome.crashed
+    print(f"\n{name}: {clean.writes} commits by the first host; {crashed} runs crashed after one")
+    assert crashed >= clean.writes - 1

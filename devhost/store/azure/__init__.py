@@ -19,7 +19,7 @@ Keys are escaped (``%XX``) for the characters Azure Tables forbids in keys.
 One module per job: ``keys`` (names, keys, connection strings), ``client`` (clients, caches,
 lifecycle), ``blobs`` (large text), ``instances``, ``history`` (the episode commit), ``messages``,
 ``work`` (activity work items), ``leases``, ``entities``, ``outbox`` (what a commit sends),
-``tracked`` (the one choke point of every write).
+``recovery`` (finishing a dead process's half-done steps), ``tracked`` (the one choke point of every write).
 """
 from __future__ import annotations
 
@@ -34,9 +34,10 @@ from .keys import (  # noqa: F401 - the store's public names
 from .leases import LeasesMixin
 from .messages import MessagesMixin
 from .outbox import OutboxMixin
+from .recovery import RecoveryMixin
 from .work import WorkMixin
 
 
 class AzureStore(InstancesMixin, HistoryMixin, MessagesMixin, WorkMixin, LeasesMixin, EntitiesMixin,
-                 OutboxMixin, BlobsMixin):
+                 OutboxMixin, RecoveryMixin, BlobsMixin):
     """``Store`` on Azure Tables + Blobs. Safe to share between host processes (``shared``)."""

@@ -140,7 +140,7 @@ class AzureBase(Store):
             self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
         for key, name in self.table_names.items():
             table = await self._service.create_table_if_not_exists(name)
-            self._t[key] = Tracked(table, TABLE_WRITES, self.faults)
+            self._t[key] = Tracked(table, TABLE_WRITES, self.faults, key)
         self._blob_service = BlobServiceClient.from_connection_string(
             self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
         container = self._blob_service.get_container_client(self.container_name)
@@ -148,7 +148,7 @@ class AzureBase(Store):
             await container.create_container()
         except ResourceExistsError:
             pass
-        self._container = Tracked(container, BLOB_WRITES, self.faults)  # type: ignore[assignment]
+        self._container = Tracked(container, BLOB_WRITES, self.faults, "blobs")  # type: ignore[assignment]
         await self._repair_projections()
         await self._recover_outboxes()
         self._renewer = asyncio.create_task(self._renew_loop(), name="devhost-lease-renewal")

@@ -11,7 +11,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from ..base import ACTIVE_STATUSES, PENDING, InstanceQuery, InstanceRecord, Message, ParentRef
+from ..base import InstanceQuery, InstanceRecord, Message, ParentRef
 from .keys import SENTINEL, _decode_token, _encode_token, escape_key
 from .client import AzureBase, _Sentinel
 
@@ -70,30 +70,6 @@ class InstancesMixin(AzureBase):
         if instance_id in self._held_targets:  # read under our lease: nobody else commits meanwhile
             self._current.add(instance_id)
         return info
-
-    async def _repair_projections(self) -> None:
-        """After a crash between an episode's commit and its query-view write, the view still
-        shows an active status: rewrite every active view row from its sentinel."""
-        statuses = sorted(ACTIVE_STATUSES)
-        flt = " or ".join(f"RuntimeStatus eq @s{i}" for i in range(len(statuses)))
-        params = {f"s{i}": s for i, s in enumerate(statuses)}
-        async for row in self._t["instances"].query_entities(flt, parameters=params):
-            instance_id = row.get("InstanceId")
-            if not instance_id:
-                continue
-            sentinel = await self._read_sentinel(instance_id)
-            if sentinel is None:
-                await self._t["instances"].delete_entity(row["PartitionKey"], "")
-                continue
-            if (row.get("RuntimeStatus") != sentinel.status or row.get("ExecutionId") != sentinel.execution_id
-                    or int(row.get("HistoryEnd") or 0) != sentinel.history_end):
-                await self._t["instances"].upsert_entity(self._projection(sentinel.entity), mode=UpdateMode.REPLACE)
-            if sentinel.status == PENDING and sentinel.history_end == sentinel.history_start:
-                # No episode committed yet: make sure the start message exists (same id: idempotent).
-                from ...engine import start_message
-
-                record = await self._record_from(sentinel.entity, sentinel.etag)
-                await self._put_message(start_message(record, record.created_time, record.parent))
 
     # ------------------------------------------------------------------ instances
     async def create_instance(self, record: InstanceRecord, start: Message,

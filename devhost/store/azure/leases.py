@@ -61,7 +61,8 @@ class LeasesMixin(AzureBase):
                 row = await table.get_entity(pk, "")
             except ResourceNotFoundError:
                 continue
-            if row.get("Owner") != self.owner and float(row.get("Until") or 0) > now:
+            expired = float(row.get("Until") or 0) <= now
+            if row.get("Owner") != self.owner and not expired:
                 return False
             try:
                 meta = await table.update_entity(entity, mode=UpdateMode.REPLACE, etag=row.metadata["etag"],
@@ -72,6 +73,8 @@ class LeasesMixin(AzureBase):
                 return False
             self._held_targets[target] = meta["etag"]
             self._target_until[target] = entity["Until"]
+            if expired:  # its holder may have died between a commit and what follows it
+                await self._repair_target(target)
             return True
         return False
 

@@ -5,7 +5,8 @@ An episode's messages, activity work items, sub-orchestration creations and time
 transaction as the commit itself, and the committed row (sentinel / entity row) names it in
 ``Outbox``. Only after the commit are they dispatched (idempotent upserts under deterministic
 ids) and the outbox row deleted. An outbox left behind by a crash is dispatched again before
-the target's next step (``messages_for``, ``commit_*``) and by every process at ``open()``.
+the target's next step (``messages_for``, ``commit_*``), by the process that takes over the
+dead one's lease, and by every process at ``open()`` (``recovery.py``).
 So nothing a lost attempt sent is ever visible; a re-dispatch can only repeat what a
 committed step sent, and receivers drop such repeats (docs/storage.md).
 """
@@ -101,11 +102,3 @@ class OutboxMixin(AzureBase):
         if existing is not None and existing.execution_id == child.execution_id:
             return
         await self.create_instance(child, start, overwrite_statuses=TERMINAL_STATUSES)
-
-    async def _recover_outboxes(self) -> None:
-        """At start-up: dispatch every outbox a crashed process left behind."""
-        for table in ("history", "entities"):
-            rows = [row async for row in self._t[table].query_entities(OUTBOX_FILTER)]
-            for row in rows:
-                text = await self._read_text(row, "Data")
-                await self._dispatch(table, row["PartitionKey"], row["RowKey"], text, self._blob_refs(row))

@@ -7,7 +7,7 @@ in a dead process, so nothing the store does after that point reaches the storag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Collection
 
 from ...faults import InjectedCrash
 
@@ -18,17 +18,22 @@ BLOB_WRITES = frozenset({"upload_blob", "delete_blob"})
 
 @dataclass
 class WriteFaults:
-    """Count writes; with ``crash_after`` = k, raise ``InjectedCrash`` after the k-th write."""
+    """Count writes; with ``crash_after`` = k, raise ``InjectedCrash`` after the k-th write.
+    ``only``: count only writes of these kinds (``"<client>.<method>"``, e.g.
+    ``"history.submit_transaction"``, an episode's commit), to die right after the k-th of them."""
 
     crash_after: int | None = None
     writes: int = 0
     dead: bool = False
+    only: Collection[str] = ()
 
     def before(self) -> None:
         if self.dead:
             raise InjectedCrash("the process is dead")
 
-    def after(self) -> None:
+    def after(self, kind: str = "") -> None:
+        if self.only and kind not in self.only:
+            return
         self.writes += 1
         if self.crash_after is not None and self.writes >= self.crash_after:
             self.dead = True
@@ -38,21 +43,23 @@ class WriteFaults:
 class Tracked:
     """A table or container client whose write methods go through ``WriteFaults``."""
 
-    def __init__(self, client: Any, writes: frozenset[str], faults: WriteFaults) -> None:
+    def __init__(self, client: Any, writes: frozenset[str], faults: WriteFaults, name: str = "") -> None:
         self._client = client
         self._writes = writes
         self._faults = faults
+        self._name = name
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
         if name not in self._writes:
             return attribute
         faults = self._faults
+        kind = f"{self._name}.{name}"
 
         async def write(*args: Any, **kwargs: Any) -> Any:
             faults.before()
             result = await attribute(*args, **kwargs)
-            faults.after()
+            faults.after(kind)
             return result
 
         return write

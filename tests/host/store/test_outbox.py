@@ -8,7 +8,8 @@ import pytest
 
 from devhost import protocol as p
 from devhost.faults import InjectedCrash
-from devhost.store.base import RUNNING, EntityRecord, EpisodeCommit, Message
+from devhost.store.azure import escape_key
+from devhost.store.base import PENDING, RUNNING, EntityRecord, EpisodeCommit, InstanceQuery, Message
 
 from .conftest import open_azure
 from .records import T0, create, event_message, work
@@ -82,3 +83,50 @@ async def test_a_redispatched_entity_response_is_dropped_but_an_equal_raised_eve
     await azure.send_messages([again, raised])
     await azure.get_instance("caller")
     assert [m.id for m in await azure.messages_for("caller")] == [raised.id]
+
+
+async def _expire(store, target: str) -> None:
+    """What the lease row of a dead holder looks like once its time has run out."""
+    row = await store._t["leases"].get_entity(target, "")
+    row["Until"] = 0.0
+    await store._t["leases"].upsert_entity(row)
+
+
+async def test_a_live_process_takes_over_a_dead_ones_lease_and_finishes_its_commit(azure_pair):
+    """The dead process committed, then sent nothing, wrote no view, deleted nothing. The other
+    process is never restarted: its poll takes the expired lease over and finishes the step."""
+    a, b = azure_pair
+    commit = await _episode_sending_work(a, "taken")
+    a.faults.only, a.faults.crash_after = ("history.submit_transaction",), 1
+    with pytest.raises(InjectedCrash):
+        async with a.lease("taken") as held:
+            assert held
+            await a.commit_episode(commit)
+    assert await b.pending_work() == []
+    assert (await b.query_instances(InstanceQuery()))[0][0].status == PENDING  # the view lags
+    await b.recover_abandoned()
+    assert [r["Owner"] async for r in b._t["leases"].list_entities()] == [a.owner]  # not expired yet
+    assert await b.pending_work() == []
+    await _expire(b, "taken")
+    await b.recover_abandoned()
+    assert [w.id for w in await b.pending_work()] == [commit.work[0].id]
+    assert [r.status for r in (await b.query_instances(InstanceQuery()))[0]] == [RUNNING]
+    assert not [k for k in await _rows(b, "history", "taken") if k.startswith("outbox-")]
+    assert [r["Owner"] async for r in b._t["leases"].list_entities()] == [b.owner]
+
+
+async def test_a_live_process_sends_a_dead_entitys_responses(azure_pair):
+    a, b = azure_pair
+    record = EntityRecord(entity_id="@c@k", name="c", key="k", exists=True, state="1", last_modified=T0)
+    response = Message(id="caller|op|0|response", target="caller", kind="event",
+                       body=p.event_raised(T0, "req-0", "1"), created=T0)
+    a.faults.only, a.faults.crash_after = ("entities.submit_transaction",), 1
+    with pytest.raises(InjectedCrash):
+        async with a.lease("@c@k") as held:
+            assert held
+            await a.commit_entity_batch(record, [], [response])
+    assert await b.pending_messages() == []
+    await _expire(b, escape_key("@c@k"))
+    await b.recover_abandoned()
+    assert [m.id for m in await b.pending_messages()] == [response.id]
+    assert (await b.get_entity("@c@k")).state == "1"
