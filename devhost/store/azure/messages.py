@@ -79,9 +79,18 @@ class MessagesMixin(AzureBase):
         await asyncio.gather(*(self._put_message(m) for m in messages))
 
     async def pending_messages(self) -> list[Message]:
-        consumed = set().union(*self._deferred_deletes.values())  # (consumed: not pending)
-        rows = [row async for row in self._t["messages"].list_entities() if row["MessageId"] not in consumed]
-        return list(await asyncio.gather(*(self._message_from(row) for row in rows)))
+        rows = [row async for row in self._t["messages"].list_entities()]
+        messages = await asyncio.gather(*(self._message_from(row) for row in rows))
+        # Not pending: what an episode of this process committed as consumed, also while the
+        # listing was under way (its clean-up deletes them later; routed, they would only cost an
+        # episode that finds nothing to do, which messages_for would drop them in).
+        return [m for m in messages if not self._consumed_here(m)]
+
+    def _consumed_here(self, message: Message) -> bool:
+        if message.id in self._deferred_deletes.get(message.target, ()):
+            return True
+        sentinel = self._sentinels.get(message.target)
+        return sentinel is not None and message.id in sentinel.consumed
 
     async def messages_for(self, target: str) -> list[Message]:
         """Undelivered messages of ``target``. Messages that a committed episode/batch already

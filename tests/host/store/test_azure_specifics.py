@@ -256,3 +256,20 @@ async def test_consumed_messages_left_by_a_crash_before_the_next_result_stay_hid
     finally:
         await restarted.close()
     assert consumed != result.id
+
+
+async def test_a_listing_that_an_episode_overtakes_does_not_offer_what_it_consumed(azure):
+    """The poller lists pending messages while an episode of this process consumes one: the
+    listing must not hand it back (routed, it would cost an episode that finds nothing)."""
+    record, start = await create(azure, "overtaken")
+    current = await azure.get_instance("overtaken")
+    commit = EpisodeCommit(instance=current, new_events=[p.orchestrator_started(T0), start.body], consumed=[start.id])
+    read_row = azure._message_from
+
+    async def commit_meanwhile(row):
+        message = await read_row(row)
+        await azure.commit_episode(commit)  # consumes (and deletes) the message being listed
+        return message
+
+    azure._message_from = commit_meanwhile
+    assert await azure.pending_messages() == []
