@@ -19,7 +19,8 @@ Keys are escaped (``%XX``) for the characters Azure Tables forbids in keys.
 One module per job: ``keys`` (names, keys, connection strings), ``client`` (clients, caches,
 lifecycle), ``blobs`` (large text), ``instances``, ``history`` (the episode commit), ``messages``,
 ``work`` (activity work items), ``leases``, ``entities``, ``outbox`` (what a commit sends),
-``recovery`` (finishing a dead process's half-done steps), ``tracked`` (the one choke point of every write).
+``recovery`` (finishing a dead process's half-done steps), ``batch_codec`` (table transactions
+without the ``email`` package), ``tracked`` (the one choke point of every write).
 """
 from __future__ import annotations
 

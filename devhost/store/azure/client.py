@@ -19,6 +19,7 @@ from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from ..base import TERMINAL_STATUSES, Store, background_work
+from . import batch_codec
 from .keys import escape_key, normalize_connection_string, validate_task_hub
 from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
 
@@ -82,6 +83,7 @@ class AzureBase(Store):
         self.background_requests = int(os.environ.get("DEVHOST_BACKGROUND_REQUESTS") or 16)
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.faults = WriteFaults()
+        self.fast_batch: bool | None = None  # batch_codec's fast transactions (None: DEVHOST_FAST_BATCH)
         # Extra keyword arguments for the SDK clients (e.g. bench/storage_requests.py's raw_request_hook).
         self.client_kwargs: dict[str, Any] = {}
         hub = task_hub
@@ -140,6 +142,7 @@ class AzureBase(Store):
             self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
         for key, name in self.table_names.items():
             table = await self._service.create_table_if_not_exists(name)
+            batch_codec.install(table, self.fast_batch)
             self._t[key] = Tracked(table, TABLE_WRITES, self.faults, key)
         self._blob_service = BlobServiceClient.from_connection_string(
             self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
