@@ -116,6 +116,9 @@ class AzureBase(Store):
         self._entity_blobs: dict[str, set[str]] = {}
         self._processed: dict[str, tuple[str, dict[str, float]]] = {}  # entity id -> (etag, dedup window)
         self._outbox_sent: set[str] = set()  # outbox rows this process dispatched and deleted
+        # instance -> its last commit's outbox row, dispatched by this process but not deleted yet:
+        # the next commit deletes it in its own transaction (or the lease release does)
+        self._outbox_kept: dict[str, str] = {}
         # instance -> ids of messages its last committed episode consumed, to be deleted in one
         # transaction with the next activity result this process writes to the instance
         self._deferred_deletes: dict[str, set[str]] = {}

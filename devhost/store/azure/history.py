@@ -96,19 +96,31 @@ class HistoryMixin(AzureBase):
 
         # 1. Blobs only (random names: invisible until a committed row refers to them).
         await self._upload(uploads)
-        # 2. The commit point: history rows + outbox + sentinel in one transaction, ETag-checked.
+        # 2. The commit point: history rows + outbox + sentinel in one transaction, ETag-checked;
+        # with it goes the previous commit's outbox row if this process dispatched it and kept it.
         operations: list[Any] = [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
+        kept = self._outbox_kept.get(iid)
+        if kept is not None and kept == sentinel.outbox and len(operations) < MAX_BATCH_ROWS - 1:
+            operations.append(("delete", {"PartitionKey": escape_key(iid), "RowKey": kept}))
+        elif kept is not None:  # (no room left in the transaction)
+            await self._drop_kept_outbox(iid)
+            kept = None
         operations.append(("update", entity, {"mode": UpdateMode.REPLACE, "etag": record.etag,
                                               "match_condition": MatchConditions.IfNotModified}))
         try:
             results = await self._t["history"].submit_transaction(operations)
         except TableTransactionError as exc:
+            if kept is not None:  # (e.g. the row is gone: the next attempt must not count on it)
+                await self._drop_kept_outbox(iid)
             if _is_conflict(exc):
                 self._sentinels.pop(iid, None)
                 self._current.discard(iid)
                 raise ConflictError(f"instance {iid} changed since it was read ({exc.error_code})") from exc
             raise
         record.etag = results[-1]["etag"]
+        if kept is not None:
+            self._outbox_kept.pop(iid, None)
+            self._outbox_sent.add(kept)
         old_blobs = self._blob_refs(sentinel.entity) - self._blob_refs(entity)
         self._sentinels[iid] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start,
@@ -125,8 +137,9 @@ class HistoryMixin(AzureBase):
             self._resolved.pop(iid, None)
         # 3. Dispatch the outbox (children, messages, work, cancelled timers), then delete it.
         if outbox is not None:
+            keep = iid in self._held_targets and record.status not in TERMINAL_STATUSES
             await self._dispatch("history", outbox["PartitionKey"], outbox["RowKey"], outbox_text,
-                                 self._blob_refs(outbox))
+                                 self._blob_refs(outbox), keep_for=iid if keep else None)
         # 4. Clean-up; the sentinel's Consumed list hides these messages should we crash first.
         # With activities to wait for, they go with the first result (_put_result): one request less.
         consumed_now = [*self._deferred_deletes.pop(iid, ()), *commit.consumed]

@@ -180,5 +180,6 @@ class InstancesMixin(AzureBase):
         self._sentinels.pop(instance_id, None)
         self._current.discard(instance_id)
         self._resolved.pop(instance_id, None)
+        self._outbox_kept.pop(instance_id, None)
         return True
 

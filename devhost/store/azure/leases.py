@@ -79,6 +79,7 @@ class LeasesMixin(AzureBase):
         return False
 
     async def _release(self, target: str) -> None:
+        await self._drop_kept_outbox(target)  # (while the lease is still ours)
         etag = self._held_targets.pop(target, None)
         self._target_until.pop(target, None)
         self._lease_idle_since.pop(target, None)
@@ -146,6 +147,7 @@ class LeasesMixin(AzureBase):
         except (ResourceModifiedError, ResourceNotFoundError):
             if self._held_targets.get(target) == etag:  # (not released meanwhile)
                 log.warning("devhost: lost the lease on %s", target)
+                self._outbox_kept.pop(target, None)  # (its next holder sends it again, as after a crash)
                 self._held_targets.pop(target, None)
                 self._target_until.pop(target, None)
                 self._current.discard(target)

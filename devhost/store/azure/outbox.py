@@ -64,8 +64,10 @@ class OutboxMixin(AzureBase):
         return row
 
     async def _dispatch(self, table: str, pk: str, key: str, text: str | None = None,
-                        blobs: Iterable[str] = ()) -> None:
-        """Send what outbox row ``key`` holds, then delete the row (and its blob)."""
+                        blobs: Iterable[str] = (), keep_for: str | None = None) -> None:
+        """Send what outbox row ``key`` holds, then delete the row (and its blob). ``keep_for``
+        (an instance this process holds the lease of): keep the row; the instance's next commit
+        deletes it in its own transaction, or the lease release does (``_drop_kept_outbox``)."""
         if text is None:
             try:
                 row = await self._t[table].get_entity(pk, key)
@@ -82,6 +84,9 @@ class OutboxMixin(AzureBase):
         deleted = payload.get("deleted") or []
         if deleted:
             await self._delete_message_rows([(mid, pk) for mid in deleted])
+        if keep_for is not None and not blobs:
+            self._outbox_kept[keep_for] = key
+            return
         try:
             await self._t[table].delete_entity(pk, key)
         except ResourceNotFoundError:
@@ -93,8 +98,19 @@ class OutboxMixin(AzureBase):
 
     async def _flush_outbox(self, table: str, target: str, key: str) -> None:
         """Dispatch a committed outbox that may still be pending (a crash came before its end)."""
-        if key and key not in self._outbox_sent:
+        if key and key not in self._outbox_sent and self._outbox_kept.get(target) != key:
             await self._dispatch(table, escape_key(target), key)
+
+    async def _drop_kept_outbox(self, instance_id: str) -> None:
+        """Delete the dispatched outbox row this process kept for the instance's next commit (the
+        lease goes: another process would take the row for one never dispatched and send it again)."""
+        key = self._outbox_kept.pop(instance_id, None)
+        if key:
+            try:
+                await self._t["history"].delete_entity(escape_key(instance_id), key)
+            except ResourceNotFoundError:
+                pass
+            self._outbox_sent.add(key)
 
     async def _create_child(self, child: InstanceRecord, start: Message) -> None:
         """Create a sub-orchestration once: a re-dispatch finds it under the same execution id."""

@@ -2,6 +2,7 @@
 an outbox left by a crash is dispatched again, and receivers drop what comes twice."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -85,10 +86,11 @@ async def test_a_redispatched_entity_response_is_dropped_but_an_equal_raised_eve
     assert [m.id for m in await azure.messages_for("caller")] == [raised.id]
 
 
-async def _expire(store, target: str) -> None:
-    """What the lease row of a dead holder looks like once its time has run out."""
+async def _expire(store, target: str, until: float = 0.0) -> None:
+    """What the lease row of a dead holder looks like once its time has run out (or, with
+    ``until`` in the future, before: the short test leases may run out under load)."""
     row = await store._t["leases"].get_entity(target, "")
-    row["Until"] = 0.0
+    row["Until"] = until
     await store._t["leases"].upsert_entity(row)
 
 
@@ -104,6 +106,7 @@ async def test_a_live_process_takes_over_a_dead_ones_lease_and_finishes_its_comm
             await a.commit_episode(commit)
     assert await b.pending_work() == []
     assert (await b.query_instances(InstanceQuery()))[0][0].status == PENDING  # the view lags
+    await _expire(b, "taken", until=time.time() + 60)
     await b.recover_abandoned()
     assert [r["Owner"] async for r in b._t["leases"].list_entities()] == [a.owner]  # not expired yet
     assert await b.pending_work() == []
@@ -130,3 +133,40 @@ async def test_a_live_process_sends_a_dead_entitys_responses(azure_pair):
     await b.recover_abandoned()
     assert [m.id for m in await b.pending_messages()] == [response.id]
     assert (await b.get_entity("@c@k")).state == "1"
+
+
+async def test_a_dispatched_outbox_goes_with_the_next_commit_or_the_lease(azure):
+    """Under its lease, an instance's dispatched outbox row is deleted in the next commit's own
+    transaction (one request less per episode), or when the lease is released."""
+    commit = await _episode_sending_work(azure, "kept")
+    async with azure.lease("kept"):
+        await azure.commit_episode(commit)
+    [first] = [k for k in await _rows(azure, "history", "kept") if k.startswith("outbox-")]
+    assert [w.id for w in await azure.pending_work()] == [commit.work[0].id]  # sent, row kept
+    current = await azure.get_instance("kept")
+    result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
+    await azure.send_messages([result])
+    nxt = EpisodeCommit(instance=current, new_events=[p.orchestrator_started(T0), result.body,
+                                                      p.task_scheduled(T0, 1, "double", "2"), p.orchestrator_completed(T0)],
+                        consumed=[result.id], work=[work(current, 1)])
+    writes = azure.faults.writes
+    async with azure.lease("kept"):
+        await azure.commit_episode(nxt)
+    [second] = [k for k in await _rows(azure, "history", "kept") if k.startswith("outbox-")]
+    assert second != first  # the first went with the commit: no delete of its own
+    assert azure.faults.writes - writes == 3  # commit, work item, query view (the consumed message: with the result)
+    await azure._release("kept")
+    assert not [k for k in await _rows(azure, "history", "kept") if k.startswith("outbox-")]
+
+
+async def test_a_kept_outbox_of_a_dead_process_is_sent_again_by_the_next_one(azure_pair):
+    a, b = azure_pair
+    commit = await _episode_sending_work(a, "again")
+    async with a.lease("again"):
+        await a.commit_episode(commit)
+        a.faults.dead = True  # dies holding the lease and the dispatched outbox row
+    await b._t["work"].delete_entity("again", escape_key(commit.work[0].id))  # (say it ran and completed)
+    await _expire(b, "again")
+    await b.recover_abandoned()  # at-least-once: what a dead process sent may be sent again
+    assert [w.id for w in await b.pending_work()] == [commit.work[0].id]
+    assert not [k for k in await _rows(b, "history", "again") if k.startswith("outbox-")]
