@@ -128,8 +128,13 @@ class HostSide:
             hub = f"Bench{os.getpid()}{'F' if self.fast else 'S'}"
             store = AzureStore(self.connection, hub)
         self.clock = VirtualClock()
-        self.host = DurableHost(index, store, self.clock, options=RuntimeOptions(fast_timestamps=self.fast),
-                                settings=HostSettings(task_hub=hub))
+        # The same concurrency as the peer: durabletask's ConcurrencyOptions default to 100 x the
+        # processor count for activities and orchestrations (the platform's default, which the host
+        # follows, is 10 x: docs/benchmarks.md).
+        peer_default = 100 * (os.cpu_count() or 1)
+        options = RuntimeOptions(fast_timestamps=self.fast, max_concurrent_activities=peer_default,
+                                 max_concurrent_orchestrations=peer_default)
+        self.host = DurableHost(index, store, self.clock, options=options, settings=HostSettings(task_hub=hub))
         await self.host.start()
         self.runtime = self.host.runtime
         measure_sdk_cpu(self.runtime)

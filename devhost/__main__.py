@@ -62,9 +62,7 @@ async def run(args: argparse.Namespace) -> int:
     disabled = DisabledFunctions.from_settings(index.functions)
     options = RuntimeOptions(fast_timestamps=False if args.no_fast_timestamps else None,
                              sdk_patches=False if args.no_sdk_patches else None, payloads=config.payloads,
-                             disabled=disabled)
-    if config.max_concurrent_activities:
-        options.max_concurrent_activities = config.max_concurrent_activities
+                             disabled=disabled, **config.runtime_overrides())
     host = DurableHost(index, store, RealClock(), settings=HostSettings(task_hub=config.task_hub),
                        options=options, on_invocation=_log_invocation)
     await host.start()

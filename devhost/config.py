@@ -28,8 +28,16 @@ class HostConfig:
     storage_connection: str | None
     host_json: dict
     payloads: PayloadPolicy = field(default_factory=PayloadPolicy)  # the emulated backend's payload limits
-    # extensions.durableTask.maxConcurrentActivityFunctions (None: the host's default)
+    # extensions.durableTask.maxConcurrentActivityFunctions / maxConcurrentOrchestratorFunctions
+    # (None: the platform's default, runtime_options.platform_concurrency)
     max_concurrent_activities: int | None = None
+    max_concurrent_orchestrations: int | None = None
+
+    def runtime_overrides(self) -> dict[str, int]:
+        """The ``RuntimeOptions`` fields that host.json (or an app setting) sets."""
+        values = {"max_concurrent_activities": self.max_concurrent_activities,
+                  "max_concurrent_orchestrations": self.max_concurrent_orchestrations}
+        return {name: value for name, value in values.items() if value}
 
 
 def _resolve(value: str) -> str:
@@ -76,7 +84,9 @@ def load_config(app_dir: str | Path = ".") -> HostConfig:
     http = (host_json.get("extensions") or {}).get("http") or {}
     route_prefix = str(http.get("routePrefix", "api"))
     activities = durable.get("maxConcurrentActivityFunctions")
+    orchestrations = durable.get("maxConcurrentOrchestratorFunctions")
     return HostConfig(app_dir=app_path, task_hub=task_hub, route_prefix=route_prefix,
                       storage_connection=os.environ.get("AzureWebJobsStorage"), host_json=host_json,
                       payloads=policy_for(host_json),
-                      max_concurrent_activities=int(activities) if activities else None)
+                      max_concurrent_activities=int(activities) if activities else None,
+                      max_concurrent_orchestrations=int(orchestrations) if orchestrations else None)

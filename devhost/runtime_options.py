@@ -1,6 +1,7 @@
 """The runtime's options and counters (``devhost/scheduler.py``)."""
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -9,13 +10,24 @@ from .faults import FaultPlan
 from .payloads import PayloadPolicy
 
 
+def platform_concurrency() -> int:
+    """The extension's default for ``maxConcurrentActivityFunctions`` and
+    ``maxConcurrentOrchestratorFunctions`` outside the Consumption plan (``func start`` included):
+    10 x the processor count (``AzureStorageDurabilityProviderFactory``'s constructor,
+    Azure/azure-functions-durable-extension; Consumption: 10 and 5)."""
+    return 10 * (os.cpu_count() or 1)
+
+
 @dataclass
 class RuntimeOptions:
     # Hold an episode while the instance has activities in flight and its pending messages
     # cannot move the orchestrator (completions inside an unfinished task_all; devhost/batching.py),
     # so a fan-out's results arrive in one episode whatever the machine's load. False: run at once.
     fan_in_hold: bool = True
-    max_concurrent_activities: int = 256
+    # Activities running at once, and orchestration episodes + entity batches (DTFx runs entities
+    # as orchestration work items) at once; host.json's extensions.durableTask settings decide.
+    max_concurrent_activities: int = field(default_factory=platform_concurrency)
+    max_concurrent_orchestrations: int = field(default_factory=platform_concurrency)
     # An activity or orchestration whose worker keeps dying is failed after this many attempts.
     poison_attempts: int = 5
     # Delay before a crashed activity's work item is picked up again (a lease expiring).

@@ -82,6 +82,7 @@ class Runtime(ActivityRunner, EntityRunner):
         self._wakeup: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._activity_slots: asyncio.Semaphore | None = None
+        self._episode_slots: asyncio.Semaphore | None = None
         self._stopping = False
         self._crashes: Counter[str] = Counter()
         self.faults = self.options.faults or FaultPlan()
@@ -92,6 +93,7 @@ class Runtime(ActivityRunner, EntityRunner):
         sdk_patches.configure(self.options.sdk_patches)
         self._wakeup = asyncio.Event()
         self._activity_slots = asyncio.Semaphore(self.options.max_concurrent_activities)
+        self._episode_slots = asyncio.Semaphore(self.options.max_concurrent_orchestrations)
         for message in await self.store.pending_messages():
             self.route(message)
         for item in await self.store.pending_work():  # crash recovery: at-least-once
@@ -258,8 +260,10 @@ class Runtime(ActivityRunner, EntityRunner):
         return not fan_in.could_progress(cached.replay if cached is not None else None)
 
     async def _run_target(self, target: str) -> None:
+        assert self._episode_slots is not None
         try:
-            async with self.store.lease(target) as held:  # shared stores: one process per target
+            # (as DTFx's dispatcher takes an orchestration work item only with a free slot)
+            async with self._episode_slots, self.store.lease(target) as held:  # shared: one process per target
                 if not held:
                     return
                 if target.startswith("@"):

@@ -52,7 +52,7 @@ class DurableTestHost:
         index = index or load_app(config.app_dir)
         # host.json and the app settings decide, as on Azure
         options = replace(options or RuntimeOptions(), payloads=config.payloads,
-                          disabled=DisabledFunctions.from_settings(index.functions))
+                          disabled=DisabledFunctions.from_settings(index.functions), **config.runtime_overrides())
         if faults is not None:
             options = replace(options, faults=faults)
         clock = VirtualClock(start=start_time)
