@@ -21,9 +21,11 @@ compares bodies byte for byte and parses real Azurite answers both ways. Switch:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import inspect
+import io
 import types
 from http.client import HTTPResponse
 from typing import Any, Sequence
@@ -60,8 +62,10 @@ def source_hashes() -> dict[str, str]:
             for name, obj in _sources().items()}
 
 
+@functools.cache
 def status() -> str | None:
-    """None when the fast path may be installed, else why not."""
+    """None when the fast path may be installed, else why not (the installed SDK cannot change
+    under a running process)."""
     for distribution, versions in CHECKED.items():
         version = importlib.metadata.version(distribution)
         if version not in versions:
@@ -149,8 +153,6 @@ class _Socket:
         self._data = data
 
     def makefile(self, *_: Any) -> Any:
-        import io
-
         return io.BytesIO(self._data)
 
 
