@@ -116,12 +116,9 @@ class InstancesMixin(AzureBase):
         return True
 
     async def get_instance(self, instance_id: str) -> InstanceRecord | None:
-        sentinel = await self._read_sentinel(instance_id)
-        if sentinel is None:
-            return None
-        return await self._record_from(sentinel.entity, sentinel.etag)
-
-    async def instance_for_episode(self, instance_id: str) -> InstanceRecord | None:
+        """The stored state: from memory while this process holds the instance's lease without a
+        break (only its own commits move an active instance on then: ``_current_sentinel``), which
+        answers the episode's read and the status reads of waiters and clients alike."""
         sentinel = self._current_sentinel(instance_id) or await self._read_sentinel(instance_id)
         if sentinel is None:
             return None

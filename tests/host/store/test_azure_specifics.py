@@ -273,3 +273,25 @@ async def test_a_listing_that_an_episode_overtakes_does_not_offer_what_it_consum
 
     azure._message_from = commit_meanwhile
     assert await azure.pending_messages() == []
+
+
+async def test_status_reads_under_a_held_lease_come_from_memory(azure):
+    """A waiter's or a client's status read of an instance this process runs answers from the
+    sentinel it holds under the lease; without the lease (or once terminal) it reads the store."""
+    reads = []
+    read_sentinel = azure._read_sentinel
+
+    async def counted(instance_id):
+        reads.append(instance_id)
+        return await read_sentinel(instance_id)
+
+    azure._read_sentinel = counted
+    current, _, _ = await first_episode(azure, "s1", activities=1)
+    reads.clear()
+    assert (await azure.get_instance("s1")).etag == current.etag and reads == ["s1"]  # no lease: read
+    async with azure.lease("s1"):
+        await azure.get_instance("s1")  # (read once under the lease)
+        reads.clear()
+        for _ in range(3):
+            assert (await azure.get_instance("s1")).etag == current.etag
+        assert reads == []
