@@ -50,9 +50,10 @@ async def test_a_crash_after_any_write_changes_nothing(azurite: str, name: str) 
     tried = len(range(1, clean.writes + 1, stride))
     print(f"\n{name}: {clean.writes} writes after the start; {tried} runs, {crashed} of them crashed")
     # A run may make a few writes fewer than the clean one (timing decides how completions batch
-    # into episodes: the approval pattern has varied by 5 in 34), so its last few k may not be
-    # reached; every outcome above is checked all the same.
-    assert crashed >= tried - max(3, tried // 6)
+    # into episodes, and whether a lease, with the outbox row it keeps, is released while the
+    # approval waits: the approval pattern has varied by 5 in 34, and 4 in 22), so its last few k
+    # may not be reached; every outcome above is checked all the same.
+    assert crashed >= tried - max(5, tried // 6)
 
 
 COMMITS = ("history.submit_transaction", "entities.submit_transaction")
