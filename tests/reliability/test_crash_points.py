@@ -13,11 +13,11 @@ import uuid
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from devhost.app_index import load_app
+from devhost.app_index import AppIndex, load_app
 from devhost.config import load_config
 from devhost.store.azure import AzureStore
 
-from .crashpoints import ROOT, run, run_with_survivor, scenarios
+from .crashpoints import ROOT, Scenario, run, run_with_survivor, scenarios
 
 NAMES = ["chaining", "fan_out_fan_in", "async_http_api", "monitor", "human_interaction", "counter"]
 
@@ -29,12 +29,17 @@ async def _drop(connection: str, hub: str) -> None:
     await store.close()
 
 
-@pytest.mark.parametrize("name", NAMES)
-async def test_a_crash_after_any_write_changes_nothing(azurite: str, name: str) -> None:
+def _scenario(azurite: str, name: str) -> tuple[Scenario, AppIndex]:
+    """The pattern's scenario (its blobs uploaded under a fresh tag) and the app's index."""
     tag = uuid.uuid4().hex[:8]
     with BlobServiceClient.from_connection_string(azurite) as blob_service:
         scenario = next(s for s in scenarios(tag, blob_service) if s.name == name)
-    index = load_app(load_config(ROOT).app_dir)
+    return scenario, load_app(load_config(ROOT).app_dir)
+
+
+@pytest.mark.parametrize("name", NAMES)
+async def test_a_crash_after_any_write_changes_nothing(azurite: str, name: str) -> None:
+    scenario, index = _scenario(azurite, name)
     stride = int(os.environ.get("DEVHOST_CRASHPOINT_STRIDE", "1"))
     hub = "cp" + uuid.uuid4().hex[:10]
     clean = await run(scenario, azurite, hub, index, crash_after=None)
@@ -65,10 +70,7 @@ async def test_a_host_that_stays_up_finishes_a_step_its_dead_peer_committed(azur
     commit sent, writes the query view or deletes what it consumed). The other one, never
     restarted, must take over and finish: the platform's workers do too, when a dead worker's
     partition leases expire."""
-    tag = uuid.uuid4().hex[:8]
-    with BlobServiceClient.from_connection_string(azurite) as blob_service:
-        scenario = next(s for s in scenarios(tag, blob_service) if s.name == name)
-    index = load_app(load_config(ROOT).app_dir)
+    scenario, index = _scenario(azurite, name)
     hub = "sv" + uuid.uuid4().hex[:10]
     clean = await run_with_survivor(scenario, azurite, hub, index, crash_after=None, only=COMMITS)
     await _drop(azurite, hub)

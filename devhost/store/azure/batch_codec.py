@@ -25,7 +25,6 @@ import functools
 import hashlib
 import importlib.metadata
 import inspect
-import io
 import types
 from http.client import HTTPResponse
 from typing import Any, Sequence
@@ -148,22 +147,17 @@ def _response_parts(body: bytes, content_type: str) -> list[bytes]:
     return responses
 
 
-class _Socket:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def makefile(self, *_: Any) -> Any:
-        return io.BytesIO(self._data)
-
-
 def read_success(body: bytes, content_type: str, count: int) -> list[dict[str, Any]] | None:
     """The SDK's result for an answer whose ``count`` parts all succeeded; None otherwise."""
+    # (imported here: a private name of the checked azure-core, used only once status() allowed it)
+    from azure.core.utils._pipeline_transport_rest_shared import BytesIOSocket
+
     raw = _response_parts(body, content_type)
     if len(raw) != count:
         return None
     results = []
     for data in raw:
-        response = HTTPResponse(_Socket(data))  # type: ignore[arg-type]
+        response = HTTPResponse(BytesIOSocket(data))  # type: ignore[arg-type] (as azure-core reads a part)
         response.begin()
         if not 200 <= response.status < 300:
             return None

@@ -120,7 +120,7 @@ class HistoryMixin(AzureBase):
         record.etag = results[-1]["etag"]
         if kept is not None:
             self._outbox_kept.pop(iid, None)
-            self._outbox_sent.add(kept)
+            self._mark_sent(kept)
         old_blobs = self._blob_refs(sentinel.entity) - self._blob_refs(entity)
         self._sentinels[iid] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start,

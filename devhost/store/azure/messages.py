@@ -58,7 +58,7 @@ class MessagesMixin(AzureBase):
             await self._t["messages"].submit_transaction(operations)
         except TableTransactionError:  # one of them is gone already (dropped by messages_for)
             await self._t["messages"].upsert_entity(entity, mode=UpdateMode.REPLACE)
-            await asyncio.gather(*(self._t["messages"].delete_entity(pk, escape_key(mid)) for mid in pending))
+            await self._delete_message_rows([(mid, pk) for mid in pending])  # (index entries popped above)
         self._msg_index[message.id] = (pk, entity.get("BodyBlob", ""))
         await self._delete_blobs(blobs)
 

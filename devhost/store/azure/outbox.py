@@ -87,11 +87,12 @@ class OutboxMixin(AzureBase):
         if keep_for is not None and not blobs:
             self._outbox_kept[keep_for] = key
             return
-        try:
-            await self._t[table].delete_entity(pk, key)
-        except ResourceNotFoundError:
-            pass
+        await self._t[table].delete_entity(pk, key)  # (the SDK answers a 404 with nothing)
         await self._delete_blobs(blobs)
+        self._mark_sent(key)
+
+    def _mark_sent(self, key: str) -> None:
+        """Outbox row ``key`` was dispatched and deleted (or goes with a commit): never again."""
         if len(self._outbox_sent) >= 100_000:  # (bounded: forgetting only costs a read that finds nothing)
             self._outbox_sent.clear()
         self._outbox_sent.add(key)
@@ -106,11 +107,8 @@ class OutboxMixin(AzureBase):
         lease goes: another process would take the row for one never dispatched and send it again)."""
         key = self._outbox_kept.pop(instance_id, None)
         if key:
-            try:
-                await self._t["history"].delete_entity(escape_key(instance_id), key)
-            except ResourceNotFoundError:
-                pass
-            self._outbox_sent.add(key)
+            await self._t["history"].delete_entity(escape_key(instance_id), key)
+            self._mark_sent(key)
 
     async def _create_child(self, child: InstanceRecord, start: Message) -> None:
         """Create a sub-orchestration once: a re-dispatch finds it under the same execution id."""

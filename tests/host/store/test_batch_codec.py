@@ -97,7 +97,8 @@ async def test_answers_read_as_the_sdk_reads_them(azurite: str) -> None:
                 "success": [("upsert", row, {"mode": UpdateMode.REPLACE}), ("upsert", {**row, "RowKey": "b"}),
                             ("create", {**row, "RowKey": "c"})],
                 "exists": [("create", row)],
-                "stale etag": [("update", row, {"mode": UpdateMode.REPLACE, "etag": 'W/"datetime\'2001-01-01T00%3A00%3A00Z\'"',
+                "stale etag": [("update", row, {"mode": UpdateMode.REPLACE,
+                                                "etag": 'W/"datetime\'2001-01-01T00%3A00%3A00Z\'"',
                                                 "match_condition": MatchConditions.IfNotModified})],
                 "missing": [("upsert", {**row, "RowKey": "d"}), ("delete", {"PartitionKey": "p", "RowKey": "nope"})],
             }

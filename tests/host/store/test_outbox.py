@@ -146,9 +146,9 @@ async def test_a_dispatched_outbox_goes_with_the_next_commit_or_the_lease(azure)
     current = await azure.get_instance("kept")
     result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
     await azure.send_messages([result])
-    nxt = EpisodeCommit(instance=current, new_events=[p.orchestrator_started(T0), result.body,
-                                                      p.task_scheduled(T0, 1, "double", "2"), p.orchestrator_completed(T0)],
-                        consumed=[result.id], work=[work(current, 1)])
+    events = [p.orchestrator_started(T0), result.body, p.task_scheduled(T0, 1, "double", "2"),
+              p.orchestrator_completed(T0)]
+    nxt = EpisodeCommit(instance=current, new_events=events, consumed=[result.id], work=[work(current, 1)])
     writes = azure.faults.writes
     async with azure.lease("kept"):
         await azure.commit_episode(nxt)
