@@ -23,6 +23,7 @@ class ActivityRunner:
 
     _inflight: Counter[str]
     _work_queued: set[str]
+    _activities_reserved: int
     _activity_slots: asyncio.Semaphore | None
 
     def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
@@ -39,6 +40,23 @@ class ActivityRunner:
             asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._run_activity(item)))
         else:
             self._spawn(self._run_activity(item))
+
+    def runnable_now(self, items: list[WorkItem]) -> frozenset[str]:
+        """Ids of the ``items`` that ``start_activity`` would run at once, a free worker slot each
+        (an episode's commit may store them leased by this process: ``EpisodeCommit.lease_work``).
+        Only as many as there are free slots: an item leased here while it waits for one would
+        be out of other processes' reach (its lease is renewed)."""
+        if not self.store.shared:
+            return frozenset()
+        free = self.options.max_concurrent_activities - len(self._work_queued) - self._activities_reserved
+        ids: list[str] = []
+        for item in items:
+            if len(ids) >= free:
+                break
+            if item.id not in self._work_queued and not self.options.disabled.holds(
+                    self.index, "activity", item.name):
+                ids.append(item.id)
+        return frozenset(ids)
 
     def _done_in_flight(self, instance_id: str) -> None:
         self._inflight[instance_id] -= 1

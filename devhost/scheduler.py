@@ -72,6 +72,7 @@ class Runtime(ActivityRunner, EntityRunner):
         self._live_timers: set[str] = set()
         self._inflight: Counter[str] = Counter()
         self._work_queued: set[str] = set()  # ids of work items with a task in this process
+        self._activities_reserved = 0  # free worker slots promised to commits in progress
         # Ready targets whose every message since their last dispatch might be held (batching.py).
         self._fan_in: dict[str, FanIn] = {}
         self._history: dict[str, _Cached] = {}
@@ -338,7 +339,12 @@ class Runtime(ActivityRunner, EntityRunner):
     async def _commit(self, instance_id: str, history: list[Event], result: EpisodeResult) -> None:
         commit = result.commit
         t0 = time.perf_counter()
-        await self.store.commit_episode(commit)
+        commit.lease_work = self.runnable_now(commit.work)
+        self._activities_reserved += len(commit.lease_work)  # (slots another commit must not count)
+        try:
+            await self.store.commit_episode(commit)
+        finally:
+            self._activities_reserved -= len(commit.lease_work)
         elapsed = time.perf_counter() - t0 + result.engine_seconds
         instance = commit.instance
         if commit.new_execution:

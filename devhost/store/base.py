@@ -124,6 +124,9 @@ class EpisodeCommit:
     deleted_messages: list[str] = field(default_factory=list)  # cancelled timers
     new_execution: bool = False  # continue-as-new: history restarts with new_events
     child_instances: list[tuple[InstanceRecord, Message]] = field(default_factory=list)
+    # Ids of work items the scheduler will run at once: a shared store may store them leased by
+    # this process already (claim_work then needs no request of its own).
+    lease_work: frozenset[str] = frozenset()
 
 
 @dataclass

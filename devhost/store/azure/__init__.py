@@ -8,8 +8,8 @@ Layout (see docs/storage.md), for task hub ``<hub>``:
   state: status, output, the visible history range and the ETag used for optimistic
   concurrency. Because it lives in the same partition as the history rows, one table
   transaction appends an episode's events and moves the instance on, or does neither.
-* ``<hub>Messages``   PartitionKey = target (instance or entity id), RowKey = message id.
-* ``<hub>WorkItems``  PartitionKey = instance id, RowKey = work item id, plus lease columns.
+* ``<hub>Messages``   PartitionKey = target (instance or entity id), RowKey = message id; and
+  activity work items (``Kind`` = ``work``, plus lease columns) in their instance's partition.
 * ``<hub>Entities``   PartitionKey = entity id ("@name@key"), RowKey = "".
 * ``<hub>Leases``     PartitionKey = target, RowKey = "" - who runs the target's episode now.
 * blob container ``<hub-lower>-largemessages`` - any text too large for a table property.

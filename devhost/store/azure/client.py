@@ -89,8 +89,11 @@ class AzureBase(Store):
         hub = task_hub
         self.table_names = {
             "instances": f"{hub}Instances", "history": f"{hub}History", "messages": f"{hub}Messages",
-            "work": f"{hub}WorkItems", "entities": f"{hub}Entities", "leases": f"{hub}Leases",
+            "entities": f"{hub}Entities", "leases": f"{hub}Leases",
         }
+        # Work items used to have a table of their own; they now live in the Messages table
+        # (work.py). ``open()`` moves what an older version left in this one.
+        self.legacy_work_table = f"{hub}WorkItems"
         self.container_name = f"{hub.lower()}-largemessages"
         self._service: TableServiceClient | None = None
         self._blob_service: BlobServiceClient | None = None
@@ -112,6 +115,7 @@ class AzureBase(Store):
         self._held_work: dict[str, _WorkState] = {}
         self._work_state: dict[str, _WorkState] = {}
         self._attempts: dict[str, int] = {}
+        self._preleased: set[str] = set()  # work items stored leased by this process, not yet claimed
         self._work_blobs: dict[str, str] = {}
         self._entity_blobs: dict[str, set[str]] = {}
         self._processed: dict[str, tuple[str, dict[str, float]]] = {}  # entity id -> (etag, dedup window)
@@ -147,6 +151,10 @@ class AzureBase(Store):
             table = await self._service.create_table_if_not_exists(name)
             batch_codec.install(table, self.fast_batch)
             self._t[key] = Tracked(table, TABLE_WRITES, self.faults, key)
+        # Work items are rows of the Messages table (in their instance's partition, so that an
+        # activity's result and the deletion of its work item are one transaction); a client
+        # of their own only names their writes apart ("work.<method>").
+        self._t["work"] = Tracked(self._t["messages"]._client, TABLE_WRITES, self.faults, "work")
         self._blob_service = BlobServiceClient.from_connection_string(
             self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
         container = self._blob_service.get_container_client(self.container_name)
@@ -155,6 +163,7 @@ class AzureBase(Store):
         except ResourceExistsError:
             pass
         self._container = Tracked(container, BLOB_WRITES, self.faults, "blobs")  # type: ignore[assignment]
+        await self._move_legacy_work()
         await self._repair_projections()
         await self._recover_outboxes()
         self._renewer = asyncio.create_task(self._renew_loop(), name="devhost-lease-renewal")
@@ -174,7 +183,7 @@ class AzureBase(Store):
                     {"PartitionKey": state.partition, "RowKey": escape_key(item_id), "LeaseUntil": 0.0},
                     mode=UpdateMode.MERGE, etag=state.etag, match_condition=MatchConditions.IfNotModified)
         self._held_work.clear()
-        for client in self._t.values():
+        for client in {id(c._client): c for c in self._t.values()}.values():
             await client.close()
         self._t.clear()
         if self._blob_service is not None:
@@ -186,8 +195,9 @@ class AzureBase(Store):
     async def delete_task_hub(self) -> None:
         """Drop every table and the blob container of this task hub (tests, `reset`)."""
         assert self._service is not None and self._container is not None
-        for name in self.table_names.values():
-            await self._service.delete_table(name)
+        for name in [*self.table_names.values(), self.legacy_work_table]:
+            with contextlib.suppress(ResourceNotFoundError):
+                await self._service.delete_table(name)
         with contextlib.suppress(ResourceNotFoundError):
             await self._container.delete_container()
 

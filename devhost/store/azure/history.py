@@ -139,11 +139,13 @@ class HistoryMixin(AzureBase):
         if outbox is not None:
             keep = iid in self._held_targets and record.status not in TERMINAL_STATUSES
             await self._dispatch("history", outbox["PartitionKey"], outbox["RowKey"], outbox_text,
-                                 self._blob_refs(outbox), keep_for=iid if keep else None)
+                                 self._blob_refs(outbox), keep_for=iid if keep else None,
+                                 lease_work=commit.lease_work)
         # 4. Clean-up; the sentinel's Consumed list hides these messages should we crash first.
-        # With activities to wait for, they go with the first result (_put_result): one request less.
+        # With activities to wait for, they go with the first result (_put_result): one request less
+        # (that transaction also holds the result and its work item's deletion).
         consumed_now = [*self._deferred_deletes.pop(iid, ()), *commit.consumed]
-        if commit.work and record.status not in TERMINAL_STATUSES and len(consumed_now) < MAX_BATCH_ROWS:
+        if commit.work and record.status not in TERMINAL_STATUSES and len(consumed_now) < MAX_BATCH_ROWS - 1:
             self._defer_deletes(iid, consumed_now)
             consumed_now = []
         await asyncio.gather(

@@ -19,6 +19,10 @@ DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 SENTINEL = "sentinel"
+# Work items are rows of the Messages table with this Kind (work.py); messages have others.
+WORK_KIND = "work"
+WORK_ROWS = f"Kind eq '{WORK_KIND}'"
+MESSAGE_ROWS = f"Kind ne '{WORK_KIND}'"
 # A string property holds at most 64 KiB (UTF-16); keep a margin.
 MAX_INLINE_BYTES = 60_000
 # A table transaction is at most 100 operations and 4 MiB; one op is the sentinel, one the outbox.

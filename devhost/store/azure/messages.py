@@ -9,7 +9,7 @@ from typing import Any
 from azure.data.tables import TableTransactionError, UpdateMode
 
 from ..base import Message
-from .keys import escape_key
+from .keys import MESSAGE_ROWS, escape_key
 from .client import AzureBase
 from .history import _message_key
 
@@ -39,25 +39,28 @@ class MessagesMixin(AzureBase):
             self._deferred_deletes.clear()
         self._deferred_deletes.setdefault(target, set()).update(ids)
 
-    async def _put_result(self, message: Message) -> None:
-        """An activity result, in one transaction with the deletion of the messages that the
-        instance's last episode consumed (same Messages partition). Until then the sentinel's
-        ``Consumed`` list hides them: messages_for drops them, and the next episode's commit
-        replaces that list only after its messages_for ran (docs/storage.md)."""
-        pending = self._deferred_deletes.pop(message.target, None)
-        if not pending:
-            return await self._put_message(message)
+    async def _put_result(self, message: Message, work_row: tuple[str, str]) -> None:
+        """An activity result, in one transaction with the deletion of its work item
+        (``work_row``: its keys, in the same partition, work.py) and of the messages that the
+        instance's last episode consumed. Until then the sentinel's ``Consumed`` list hides
+        those: messages_for drops them, and the next episode's commit replaces that list only
+        after its messages_for ran (docs/storage.md). If a row is gone already (the item ran
+        again elsewhere after this lease ran out, and finished first), the result is stored
+        alone: a repeat, which messages_for drops."""
+        pending = sorted(self._deferred_deletes.pop(message.target, ()))
         uploads: list[tuple[str, str]] = []
         entity = self._message_entity(message, uploads)
         await self._upload(uploads)
         pk = entity["PartitionKey"]
-        operations: list[Any] = [("upsert", entity, {"mode": UpdateMode.REPLACE})]
-        operations += [("delete", {"PartitionKey": pk, "RowKey": escape_key(mid)}) for mid in sorted(pending)]
+        operations: list[Any] = [("upsert", entity, {"mode": UpdateMode.REPLACE}),
+                                 ("delete", {"PartitionKey": work_row[0], "RowKey": work_row[1]})]
+        operations += [("delete", {"PartitionKey": pk, "RowKey": escape_key(mid)}) for mid in pending]
         blobs = [entry[1] for entry in (self._msg_index.pop(mid, None) for mid in pending) if entry and entry[1]]
         try:
             await self._t["messages"].submit_transaction(operations)
-        except TableTransactionError:  # one of them is gone already (dropped by messages_for)
+        except TableTransactionError:
             await self._t["messages"].upsert_entity(entity, mode=UpdateMode.REPLACE)
+            await self._t["messages"].delete_entity(*work_row)  # (the SDK answers a 404 with nothing)
             await self._delete_message_rows([(mid, pk) for mid in pending])  # (index entries popped above)
         self._msg_index[message.id] = (pk, entity.get("BodyBlob", ""))
         await self._delete_blobs(blobs)
@@ -72,14 +75,14 @@ class MessagesMixin(AzureBase):
 
     async def _query_messages(self, target: str) -> list[Message]:
         rows = [row async for row in self._t["messages"].query_entities(
-            "PartitionKey eq @pk", parameters={"pk": escape_key(target)})]
+            f"PartitionKey eq @pk and {MESSAGE_ROWS}", parameters={"pk": escape_key(target)})]
         return list(await asyncio.gather(*(self._message_from(row) for row in rows)))
 
     async def send_messages(self, messages: list[Message]) -> None:
         await asyncio.gather(*(self._put_message(m) for m in messages))
 
     async def pending_messages(self) -> list[Message]:
-        rows = [row async for row in self._t["messages"].list_entities()]
+        rows = [row async for row in self._t["messages"].query_entities(MESSAGE_ROWS)]
         messages = await asyncio.gather(*(self._message_from(row) for row in rows))
         # Not pending: what an episode of this process committed as consumed, also while the
         # listing was under way (its clean-up deletes them later; routed, they would only cost an

@@ -17,7 +17,7 @@ import json
 import uuid
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -64,10 +64,12 @@ class OutboxMixin(AzureBase):
         return row
 
     async def _dispatch(self, table: str, pk: str, key: str, text: str | None = None,
-                        blobs: Iterable[str] = (), keep_for: str | None = None) -> None:
+                        blobs: Iterable[str] = (), keep_for: str | None = None,
+                        lease_work: Collection[str] = ()) -> None:
         """Send what outbox row ``key`` holds, then delete the row (and its blob). ``keep_for``
         (an instance this process holds the lease of): keep the row; the instance's next commit
-        deletes it in its own transaction, or the lease release does (``_drop_kept_outbox``)."""
+        deletes it in its own transaction, or the lease release does (``_drop_kept_outbox``).
+        ``lease_work``: work items to store leased by this process (the commit's own dispatch)."""
         if text is None:
             try:
                 row = await self._t[table].get_entity(pk, key)
@@ -80,7 +82,7 @@ class OutboxMixin(AzureBase):
         for record, start in payload.get("children", ()):
             await self._create_child(_record(record), Message(**start))
         await asyncio.gather(*(self._put_message(Message(**m)) for m in payload.get("messages", ())),
-                             *(self._put_work(WorkItem(**w)) for w in payload.get("work", ())))
+                             *(self._put_work(WorkItem(**w), w["id"] in lease_work) for w in payload.get("work", ())))
         deleted = payload.get("deleted") or []
         if deleted:
             await self._delete_message_rows([(mid, pk) for mid in deleted])

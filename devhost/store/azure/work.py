@@ -1,37 +1,75 @@
-"""Activity work items: write, list, lease (claim), count attempts, complete."""
+"""Activity work items: write, list, lease (claim), count attempts, complete.
+
+A work item is a row of the Messages table in its instance's partition (``Kind`` = ``work``),
+so that an activity's result and the deletion of its work item are one table transaction: the
+result is stored exactly when the item is gone. (DTFx's Azure Storage provider sends the result
+and then deletes the work-item queue message; a crash between the two runs the activity again.
+Here that window does not exist; the at-least-once guarantee is unchanged.)
+"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from ..base import Message, WorkItem
-from .keys import escape_key
+from .keys import WORK_KIND, WORK_ROWS, escape_key
 from .client import AzureBase, _WorkState
 
 
 class WorkMixin(AzureBase):
-    async def _put_work(self, item: WorkItem) -> None:
+    async def _put_work(self, item: WorkItem, lease: bool = False) -> None:
+        """Store ``item``. ``lease``: stored already leased by this process (the scheduler runs it
+        at once, so a claim request would only repeat this one); only for a first write, so an
+        item that exists already (a re-dispatch) is merged without a lease, as before."""
         uploads: list[tuple[str, str]] = []
         pk = escape_key(item.instance_id)
         entity: dict[str, Any] = {
-            "PartitionKey": pk, "RowKey": escape_key(item.id), "WorkId": item.id,
+            "PartitionKey": pk, "RowKey": escape_key(item.id), "Kind": WORK_KIND, "WorkId": item.id,
             "InstanceId": item.instance_id, "ExecutionId": item.execution_id, "Seq": item.seq,
             "Name": item.name, "Created": item.created,
             "HttpRequest": json.dumps(item.http_request) if item.http_request is not None else "",
         }
         self._text(entity, "Input", item.input, item.instance_id, uploads)
         await self._upload(uploads)
-        # MERGE: a redo of the episode must not reset the lease/attempts of a running item.
-        meta = await self._t["work"].upsert_entity(entity, mode=UpdateMode.MERGE)
         if entity.get("InputBlob"):
             self._work_blobs[item.id] = entity["InputBlob"]
+        if lease:
+            until = time.time() + self.lease_seconds
+            try:
+                meta = await self._t["work"].create_entity(
+                    {**entity, "LeaseOwner": self.owner, "LeaseUntil": until, "DequeueCount": 1})
+            except ResourceExistsError:
+                pass
+            else:
+                held = _WorkState(pk, meta["etag"], self.owner, until, 1)
+                self._held_work[item.id] = self._work_state[item.id] = held
+                self._attempts[item.id] = 1
+                self._preleased.add(item.id)
+                return
+        # MERGE: a redo of the episode must not reset the lease/attempts of a running item.
+        meta = await self._t["work"].upsert_entity(entity, mode=UpdateMode.MERGE)
         self._work_state[item.id] = _WorkState(pk, meta["etag"], "", 0.0, item.dequeue_count)
+
+    async def _move_legacy_work(self) -> None:
+        """Move what an older version of this store left in ``<hub>WorkItems`` into the Messages
+        table (leases and attempt counts kept), then drop that table."""
+        assert self._service is not None
+        legacy = self._service.get_table_client(self.legacy_work_table)
+        try:
+            rows = [row async for row in legacy.list_entities()]
+        except ResourceNotFoundError:
+            return
+        for row in rows:
+            await self._t["work"].upsert_entity({**row, "Kind": WORK_KIND}, mode=UpdateMode.MERGE)
+        with contextlib.suppress(ResourceNotFoundError):  # (another process dropped it first)
+            await self._service.delete_table(self.legacy_work_table)
 
     async def _work_from(self, row: dict[str, Any]) -> WorkItem:
         text = await self._read_text(row, "Input")
@@ -47,17 +85,25 @@ class WorkMixin(AzureBase):
                         dequeue_count=state.count)
 
     async def pending_work(self) -> list[WorkItem]:
-        rows = [row async for row in self._t["work"].list_entities()]
+        rows = [row async for row in self._t["work"].query_entities(WORK_ROWS)]
         return list(await asyncio.gather(*(self._work_from(row) for row in rows)))
 
     def work_claimable(self, item: WorkItem) -> bool:
+        if item.id in self._preleased:  # stored leased for the scheduler, which has not run it
+            return True  # (its commit failed after the dispatch): the poller hands it over
         if item.id in self._held_work:
             return False
         state = self._work_state.get(item.id)
         return state is None or not state.owner or state.owner == self.owner or state.until <= time.time()
 
     async def claim_work(self, item: WorkItem) -> bool:
-        """Take the item's lease (ETag-checked update of LeaseOwner/LeaseUntil/DequeueCount)."""
+        """Take the item's lease (ETag-checked update of LeaseOwner/LeaseUntil/DequeueCount); an
+        item this process stored leased (``_put_work``) is taken without a request."""
+        if item.id in self._preleased:
+            self._preleased.discard(item.id)
+            if item.id in self._held_work:  # (not lost to a failed renewal meanwhile)
+                item.dequeue_count = self._held_work[item.id].count
+                return True
         for _ in range(3):
             if not self.work_claimable(item):
                 return False
@@ -112,14 +158,10 @@ class WorkMixin(AzureBase):
         return item.dequeue_count
 
     async def complete_work(self, item: WorkItem, result: Message) -> None:
-        # Result first, then the work row: a crash in between runs the activity again
-        # (at-least-once) and its second result is dropped by messages_for.
-        await self._put_result(result)
-        await self._t["work"].delete_entity(escape_key(item.instance_id), escape_key(item.id))
+        await self._put_result(result, (escape_key(item.instance_id), escape_key(item.id)))
         blob = self._work_blobs.pop(item.id, None)
         if blob:
             await self._delete_blobs([blob])
         self._held_work.pop(item.id, None)
         self._work_state.pop(item.id, None)
         self._attempts.pop(item.id, None)
-

@@ -46,7 +46,7 @@ async def test_an_outbox_left_by_a_crash_after_the_commit_is_dispatched_by_the_n
     with pytest.raises(InjectedCrash):
         await azure.commit_episode(commit)
     assert len(await azure.get_history("after")) == 4  # committed ...
-    assert await _rows(azure, "work", "after") == []  # ... but nothing sent yet
+    assert await azure.pending_work() == []  # ... but nothing sent yet
     assert [k for k in await _rows(azure, "history", "after") if k.startswith("outbox-")]
     fresh = await open_azure(azurite, azure.task_hub)  # a new process
     try:
