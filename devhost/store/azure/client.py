@@ -18,7 +18,7 @@ from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
-from ..base import TERMINAL_STATUSES, Store, background_work
+from ..base import TERMINAL_STATUSES, Message, Store, background_work
 from . import batch_codec
 from .keys import escape_key, normalize_connection_string, validate_task_hub
 from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
@@ -112,6 +112,10 @@ class AzureBase(Store):
         # Instances whose cached sentinel is the stored one: read or written by this process while
         # it held the instance's lease without a break (no other process can have committed since).
         self._current: set[str] = set()
+        # Instances this process holds the lease of -> the messages it knows are stored for them
+        # and not consumed (messages.py, "the inbox"); kept only while the lease is unbroken.
+        self._inbox: dict[str, dict[str, Message]] = {}
+        self._inbox_building: dict[str, dict[str, Message]] = {}  # (written while its query runs)
         self._held_work: dict[str, _WorkState] = {}
         self._work_state: dict[str, _WorkState] = {}
         self._attempts: dict[str, int] = {}
@@ -139,6 +143,12 @@ class AzureBase(Store):
                 or sentinel.status in TERMINAL_STATUSES):
             return None
         return sentinel
+
+    def _not_current(self, target: str) -> None:
+        """Another process may move ``target`` on from now (or did): forget what holding its
+        lease let this process know."""
+        self._current.discard(target)
+        self._inbox.pop(target, None)
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:

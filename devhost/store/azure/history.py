@@ -114,7 +114,7 @@ class HistoryMixin(AzureBase):
                 await self._drop_kept_outbox(iid)
             if _is_conflict(exc):
                 self._sentinels.pop(iid, None)
-                self._current.discard(iid)
+                self._not_current(iid)
                 raise ConflictError(f"instance {iid} changed since it was read ({exc.error_code})") from exc
             raise
         record.etag = results[-1]["etag"]
@@ -128,6 +128,7 @@ class HistoryMixin(AzureBase):
             outbox=entity["Outbox"], entity=entity)
         if iid in self._held_targets:
             self._current.add(iid)
+        self._inbox_drop(iid, consumed)
         previous = self._resolved.get(iid)
         if commit.new_execution:
             self._resolved[iid] = (record.etag, _resolved_keys(commit.new_events))

@@ -58,7 +58,7 @@ class InstancesMixin(AzureBase):
             entity = await self._t["history"].get_entity(escape_key(instance_id), SENTINEL)
         except ResourceNotFoundError:
             self._sentinels.pop(instance_id, None)
-            self._current.discard(instance_id)
+            self._not_current(instance_id)
             return None
         consumed_text = await self._read_text(entity, "Consumed")
         info = _Sentinel(
@@ -175,7 +175,7 @@ class InstancesMixin(AzureBase):
         await self._delete_rows("messages", pk, messages)
         await self._delete_blob_prefix(instance_id)
         self._sentinels.pop(instance_id, None)
-        self._current.discard(instance_id)
+        self._not_current(instance_id)
         self._resolved.pop(instance_id, None)
         self._outbox_kept.pop(instance_id, None)
         return True

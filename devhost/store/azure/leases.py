@@ -43,7 +43,7 @@ class LeasesMixin(AzureBase):
     async def _claim(self, target: str) -> bool:
         if self._target_until.get(target, 0.0) - time.time() > self.lease_seconds / 3:
             return True  # still held (renewed in time), no request
-        self._current.discard(target)  # a new lease: another process may have moved the target on
+        self._not_current(target)  # a new lease: another process may have moved the target on
         pk = escape_key(target)
         table = self._t["leases"]
         for _ in range(2):
@@ -83,7 +83,7 @@ class LeasesMixin(AzureBase):
         etag = self._held_targets.pop(target, None)
         self._target_until.pop(target, None)
         self._lease_idle_since.pop(target, None)
-        self._current.discard(target)
+        self._not_current(target)
         if etag is None:
             return
         try:
@@ -150,7 +150,7 @@ class LeasesMixin(AzureBase):
                 self._outbox_kept.pop(target, None)  # (its next holder sends it again, as after a crash)
                 self._held_targets.pop(target, None)
                 self._target_until.pop(target, None)
-                self._current.discard(target)
+                self._not_current(target)
             return
         if target in self._held_targets:
             self._held_targets[target] = meta["etag"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from typing import Any, Iterable
 
 from azure.data.tables import TableTransactionError, UpdateMode
 
@@ -33,6 +33,7 @@ class MessagesMixin(AzureBase):
         await self._upload(uploads)
         await self._t["messages"].upsert_entity(entity, mode=UpdateMode.REPLACE)
         self._msg_index[message.id] = (entity["PartitionKey"], entity.get("BodyBlob", ""))
+        self._inbox_add(message)
 
     def _defer_deletes(self, target: str, ids: list[str]) -> None:
         if len(self._deferred_deletes) >= 100_000:  # (bounded: a forgotten id is dropped by messages_for)
@@ -63,6 +64,7 @@ class MessagesMixin(AzureBase):
             await self._t["messages"].delete_entity(*work_row)  # (the SDK answers a 404 with nothing)
             await self._delete_message_rows([(mid, pk) for mid in pending])  # (index entries popped above)
         self._msg_index[message.id] = (pk, entity.get("BodyBlob", ""))
+        self._inbox_add(message)
         await self._delete_blobs(blobs)
 
     async def _message_from(self, row: dict[str, Any]) -> Message:
@@ -78,6 +80,41 @@ class MessagesMixin(AzureBase):
             f"PartitionKey eq @pk and {MESSAGE_ROWS}", parameters={"pk": escape_key(target)})]
         return list(await asyncio.gather(*(self._message_from(row) for row in rows)))
 
+    # ------------------------------------------------------------------ the inbox
+    # While this process holds an instance's lease without a break, nobody else consumes the
+    # instance's messages; others can only add some. So after one query under the lease, the
+    # messages this process writes to the instance, minus those its episodes consume, are all
+    # the stored ones it can know of without asking: an episode reads them from memory. A
+    # message another process writes shows up in the poll's listing (``pending_messages``),
+    # which then sends the next episode back to the table. That is the DTFx control-queue
+    # model: a partition's owner dequeues messages in batches, and what arrives after a batch
+    # goes to a later episode. Entities still query every batch.
+    async def _known_messages(self, target: str) -> list[Message]:
+        box = self._inbox.get(target)
+        if box is not None and target in self._held_targets:
+            return sorted(box.values(), key=lambda m: escape_key(m.id))  # (the table's order)
+        if target.startswith("@") or target not in self._held_targets:
+            return await self._query_messages(target)
+        self._inbox_building[target] = building = {}
+        try:
+            messages = await self._query_messages(target)
+        finally:
+            self._inbox_building.pop(target, None)
+        if target in self._held_targets:
+            self._inbox[target] = {**{m.id: m for m in messages}, **building}
+        return sorted({**{m.id: m for m in messages}, **building}.values(), key=lambda m: escape_key(m.id))
+
+    def _inbox_add(self, message: Message) -> None:
+        for box in (self._inbox.get(message.target), self._inbox_building.get(message.target)):
+            if box is not None:
+                box[message.id] = message
+
+    def _inbox_drop(self, target: str, ids: Iterable[str]) -> None:
+        box = self._inbox.get(target)
+        if box:
+            for message_id in ids:
+                box.pop(message_id, None)
+
     async def send_messages(self, messages: list[Message]) -> None:
         await asyncio.gather(*(self._put_message(m) for m in messages))
 
@@ -87,7 +124,12 @@ class MessagesMixin(AzureBase):
         # Not pending: what an episode of this process committed as consumed, also while the
         # listing was under way (its clean-up deletes them later; routed, they would only cost an
         # episode that finds nothing to do, which messages_for would drop them in).
-        return [m for m in messages if not self._consumed_here(m)]
+        pending = [m for m in messages if not self._consumed_here(m)]
+        for message in pending:  # one this process does not know of: its next episode must query
+            box = self._inbox.get(message.target)
+            if box is not None and message.id not in box:
+                del self._inbox[message.target]
+        return pending
 
     def _consumed_here(self, message: Message) -> bool:
         if message.id in self._deferred_deletes.get(message.target, ()):
@@ -99,7 +141,7 @@ class MessagesMixin(AzureBase):
         """Undelivered messages of ``target``. Messages that a committed episode/batch already
         consumed (a crash came between its commit and the clean-up, or an activity ran again
         after a crash) are dropped here, so the scheduler sees every message once."""
-        messages = await self._query_messages(target)
+        messages = await self._known_messages(target)
         if not messages:
             return messages
         if target.startswith("@"):
@@ -110,6 +152,7 @@ class MessagesMixin(AzureBase):
             deferred = self._deferred_deletes.get(target, set())  # (deleted with the next result)
             await self._delete_message_rows([(m.id, escape_key(target)) for m in stale if m.id not in deferred])
             gone = {m.id for m in stale}
+            self._inbox_drop(target, gone)
             messages = [m for m in messages if m.id not in gone]
         return messages
 
@@ -144,6 +187,10 @@ class MessagesMixin(AzureBase):
         return [m for m in messages if m.id in processed]
 
     async def delete_messages(self, ids: list[str]) -> None:
+        for box in self._inbox.values():  # (the ids' targets are not known here)
+            if box:
+                for message_id in ids:
+                    box.pop(message_id, None)
         known = [(i, self._msg_index[i][0]) for i in ids if i in self._msg_index]
         unknown = [i for i in ids if i not in self._msg_index]
         for message_id in unknown:  # rare: ids this process never read; find their partition

@@ -1,6 +1,7 @@
 """Builders for store records (what the engine and host would write)."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -50,3 +51,17 @@ async def first_episode(store, instance_id: str = "i1", activities: int = 1, inp
     commit = EpisodeCommit(instance=current, new_events=events, consumed=[start.id], work=items)
     await store.commit_episode(commit)
     return current, events, items
+
+
+async def stall_then_commit_elsewhere(stalled, other, instance_id: str, new_events: list, consumed: list[str],
+                                      status: str = RUNNING):
+    """``stalled`` stops renewing its leases (it still believes it holds them) until they run
+    out; ``other`` then takes ``instance_id`` over and commits an episode. Returns its record."""
+    stalled._renewer.cancel()
+    await asyncio.sleep(stalled.lease_seconds + 0.2)
+    async with other.lease(instance_id) as held:
+        assert held
+        moved = await other.instance_for_episode(instance_id)
+        moved.status = status
+        await other.commit_episode(EpisodeCommit(instance=moved, new_events=new_events, consumed=consumed))
+    return moved

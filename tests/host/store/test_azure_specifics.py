@@ -14,7 +14,7 @@ from devhost.store.azure import (
 from devhost.store.base import COMPLETED, PENDING, EntityRecord, EpisodeCommit, Message
 
 from .conftest import open_azure
-from .records import T0, create, event_message, first_episode, instance
+from .records import T0, create, event_message, first_episode, instance, stall_then_commit_elsewhere
 
 
 def test_development_storage_connection_string():
@@ -208,14 +208,7 @@ async def test_cached_instance_under_a_held_lease_notices_another_process_via_et
         writes = a.faults.writes
         cached = await a.instance_for_episode("c1")  # a wrote it under its lease: no read
         assert cached.etag == current.etag and a.faults.writes == writes
-    a._renewer.cancel()  # a stalls: its lease runs out although a still believes it holds it
-    await asyncio.sleep(a.lease_seconds + 0.2)
-    async with b.lease("c1") as held_b:
-        assert held_b
-        moved = await b.instance_for_episode("c1")
-        moved.status = COMPLETED
-        await b.commit_episode(EpisodeCommit(instance=moved, new_events=[p.orchestrator_started(T0)],
-                                             consumed=[]))
+    moved = await stall_then_commit_elsewhere(a, b, "c1", [p.orchestrator_started(T0)], [], status=COMPLETED)
     assert await eventually_held(a, "c1")  # once b let it go; a's had expired, so a claims anew
     async with a.lease("c1") as held_a:  # ... and must re-read
         assert held_a
