@@ -116,6 +116,8 @@ class AzureBase(Store):
         # and not consumed (messages.py, "the inbox"); kept only while the lease is unbroken.
         self._inbox: dict[str, dict[str, Message]] = {}
         self._inbox_building: dict[str, dict[str, Message]] = {}  # (written while its query runs)
+        # Instances this process holds the lease of -> the view key it last wrote (instances.py)
+        self._view_written: dict[str, tuple[str, ...]] = {}
         self._held_work: dict[str, _WorkState] = {}
         self._work_state: dict[str, _WorkState] = {}
         self._attempts: dict[str, int] = {}
@@ -149,6 +151,7 @@ class AzureBase(Store):
         lease let this process know."""
         self._current.discard(target)
         self._inbox.pop(target, None)
+        self._view_written.pop(target, None)
 
     # ------------------------------------------------------------------ lifecycle
     async def open(self) -> None:

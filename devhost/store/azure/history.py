@@ -149,9 +149,10 @@ class HistoryMixin(AzureBase):
         if commit.work and record.status not in TERMINAL_STATUSES and len(consumed_now) < MAX_BATCH_ROWS - 1:
             self._defer_deletes(iid, consumed_now)
             consumed_now = []
+        projection = self._projection(entity)
         await asyncio.gather(
             self._delete_message_rows([(mid, escape_key(iid)) for mid in consumed_now]),
-            self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE),
+            *(() if self._view_current(iid, projection) else (self._write_view(iid, projection),)),
             self._delete_blobs(old_blobs))
         if commit.new_execution:
             await self._delete_history_rows(iid, below=start)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from dataclasses import asdict
@@ -11,9 +12,22 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from ..base import InstanceQuery, InstanceRecord, Message, ParentRef
+from ..base import ACTIVE_STATUSES, PENDING, InstanceQuery, InstanceRecord, Message, ParentRef
 from .keys import SENTINEL, _decode_token, _encode_token, escape_key
 from .client import AzureBase, _Sentinel
+
+
+# Columns of the view that a commit may leave stale, and the statuses whose rows may have them.
+VOLATILE_VIEW_COLUMNS = ("LastUpdatedTime", "HistoryEnd")
+_MAY_LAG = ACTIVE_STATUSES - {PENDING}
+# What a query answers or filters on, besides those (the blob names too: a rewritten large value
+# gets a new blob and the old one is deleted).
+_VIEW_KEY_COLUMNS = ("Name", "ExecutionId", "RuntimeStatus", "CreatedTime", "Generation", "Parent", "Input",
+                     "InputBlob", "Output", "OutputBlob", "CustomStatus", "CustomStatusBlob")
+
+
+def view_key(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple("\0" if row.get(name) is None else str(row[name]) for name in _VIEW_KEY_COLUMNS)
 
 
 class InstancesMixin(AzureBase):
@@ -53,6 +67,31 @@ class InstancesMixin(AzureBase):
         row["RowKey"] = ""
         return row
 
+    # ------------------------------------------------------------------ the query view
+    # The view row of an instance is rewritten by a commit only when something a query filters on
+    # or answers other than lastUpdatedTime changed (``view_key``): a chain's middle episodes
+    # leave it alone. Queries take lastUpdatedTime of the active rows that may lag from the
+    # sentinel (``_freshen``), so they answer what the extension's Instances table says
+    # (DTFx rewrites that row every episode). The holder of the lease remembers the key it wrote
+    # last (``_view_written``) only while its lease is unbroken.
+    async def _write_view(self, instance_id: str, projection: dict[str, Any]) -> None:
+        await self._t["instances"].upsert_entity(projection, mode=UpdateMode.REPLACE)
+        if instance_id in self._held_targets:
+            self._view_written[instance_id] = view_key(projection)
+
+    def _view_current(self, instance_id: str, projection: dict[str, Any]) -> bool:
+        return self._view_written.get(instance_id) == view_key(projection)
+
+    async def _freshen(self, row: Any) -> Any:
+        """``row`` with the volatile columns of its sentinel when only those differ."""
+        if row.get("RuntimeStatus") not in _MAY_LAG or not row.get("InstanceId"):
+            return row
+        instance_id = row["InstanceId"]
+        sentinel = self._current_sentinel(instance_id) or await self._read_sentinel(instance_id)
+        if sentinel is None or view_key(sentinel.entity) != view_key(row):
+            return row  # (gone, or moved on: its holder rewrites the row right after its commit)
+        return {**row, **{name: sentinel.entity[name] for name in VOLATILE_VIEW_COLUMNS if name in sentinel.entity}}
+
     async def _read_sentinel(self, instance_id: str) -> _Sentinel | None:
         try:
             entity = await self._t["history"].get_entity(escape_key(instance_id), SENTINEL)
@@ -91,7 +130,7 @@ class InstancesMixin(AzureBase):
         # history, for which open() sends the (deterministic) start message again. The start
         # message must not come first: another process that sees it before the sentinel exists
         # would take it for a message to a purged instance and delete it.
-        await self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE)
+        view = await self._t["instances"].upsert_entity(self._projection(entity), mode=UpdateMode.REPLACE)
         try:
             if existing is None:
                 meta = await self._t["history"].create_entity(entity)
@@ -101,8 +140,11 @@ class InstancesMixin(AzureBase):
                     match_condition=MatchConditions.IfNotModified)
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
             current = await self._read_sentinel(record.instance_id)
-            if current is not None:
-                await self._t["instances"].upsert_entity(self._projection(current.entity), mode=UpdateMode.REPLACE)
+            if current is not None:  # undo the view write, unless a newer one came meanwhile
+                with contextlib.suppress(ResourceModifiedError, ResourceNotFoundError):
+                    await self._t["instances"].update_entity(
+                        self._projection(current.entity), mode=UpdateMode.REPLACE, etag=view["etag"],
+                        match_condition=MatchConditions.IfNotModified)
             return False
         record.etag = meta["etag"]
         await self._put_message(start)
@@ -157,6 +199,7 @@ class InstancesMixin(AzureBase):
             token = pager.continuation_token
             if not token or (query.top and len(rows) >= query.top):
                 break
+        rows = await asyncio.gather(*(self._freshen(row) for row in rows))
         records = await asyncio.gather(*(self._record_from(row, None) for row in rows))
         return list(records), _encode_token(token)
 

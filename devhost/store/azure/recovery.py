@@ -29,6 +29,7 @@ from azure.data.tables import UpdateMode
 from ..base import ACTIVE_STATUSES, PENDING
 from .client import AzureBase, _Sentinel
 from .keys import escape_key, log
+from .instances import view_key
 from .outbox import OUTBOX_FILTER
 
 
@@ -82,9 +83,7 @@ class RecoveryMixin(AzureBase):
                     await self._t["instances"].delete_entity(escape_key(instance_id), "", etag=view.metadata["etag"],
                                                              match_condition=MatchConditions.IfNotModified)
             return
-        if (view is None or view.get("RuntimeStatus") != sentinel.status
-                or view.get("ExecutionId") != sentinel.execution_id
-                or int(view.get("HistoryEnd") or 0) != sentinel.history_end):
+        if view is None or view_key(view) != view_key(sentinel.entity):  # (not merely lagging: instances.py)
             projection = self._projection(sentinel.entity)
             with contextlib.suppress(ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
                 if view is None:

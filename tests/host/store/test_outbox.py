@@ -115,7 +115,8 @@ async def test_a_live_process_takes_over_a_dead_ones_lease_and_finishes_its_comm
     assert [w.id for w in await b.pending_work()] == [commit.work[0].id]
     assert [r.status for r in (await b.query_instances(InstanceQuery()))[0]] == [RUNNING]
     assert not [k for k in await _rows(b, "history", "taken") if k.startswith("outbox-")]
-    assert [r["Owner"] async for r in b._t["leases"].list_entities()] == [b.owner]
+    # b's now, or already released by b's renewal tick (idle for a sixth of its 1 s lease); a is dead
+    assert [r["Owner"] async for r in b._t["leases"].list_entities()] in ([b.owner], [])
 
 
 async def test_a_live_process_sends_a_dead_entitys_responses(azure_pair):
@@ -154,7 +155,9 @@ async def test_a_dispatched_outbox_goes_with_the_next_commit_or_the_lease(azure)
         await azure.commit_episode(nxt)
     [second] = [k for k in await _rows(azure, "history", "kept") if k.startswith("outbox-")]
     assert second != first  # the first went with the commit: no delete of its own
-    assert azure.faults.writes - writes == 3  # commit, work item, query view (the consumed message: with the result)
+    # commit and work item (the consumed message goes with the result; the query view only
+    # lags in lastUpdatedTime, which queries take from the sentinel)
+    assert azure.faults.writes - writes == 2
     await azure._release("kept")
     assert not [k for k in await _rows(azure, "history", "kept") if k.startswith("outbox-")]
 
