@@ -18,7 +18,7 @@ from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
-from ..base import TERMINAL_STATUSES, Message, Store, background_work
+from ..base import TERMINAL_STATUSES, Message, Store, WorkItem, background_work
 from . import batch_codec
 from .keys import escape_key, normalize_connection_string, validate_task_hub
 from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
@@ -45,6 +45,15 @@ class _WorkState:
     owner: str
     until: float
     count: int
+
+
+@dataclass
+class _LazyWork:
+    """A work item this process runs at once, stored so far only in its instance's kept outbox
+    row (work.py, "lazy work items"); ``count``: its attempts here."""
+
+    item: WorkItem
+    count: int = 0
 
 
 class _GatedTransport(AioHttpTransport):
@@ -122,6 +131,8 @@ class AzureBase(Store):
         self._work_state: dict[str, _WorkState] = {}
         self._attempts: dict[str, int] = {}
         self._preleased: set[str] = set()  # work items stored leased by this process, not yet claimed
+        self._lazy_work: dict[str, dict[str, _LazyWork]] = {}  # instance -> item id -> (work.py)
+        self._storing_work: dict[str, asyncio.Future[None]] = {}  # lazy items being stored now
         self._work_blobs: dict[str, str] = {}
         self._entity_blobs: dict[str, set[str]] = {}
         self._processed: dict[str, tuple[str, dict[str, float]]] = {}  # entity id -> (etag, dedup window)

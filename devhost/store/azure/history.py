@@ -101,6 +101,7 @@ class HistoryMixin(AzureBase):
         operations: list[Any] = [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
         kept = self._outbox_kept.get(iid)
         if kept is not None and kept == sentinel.outbox and len(operations) < MAX_BATCH_ROWS - 1:
+            await self._store_lazy_work(iid)  # (the row goes: what it holds that still runs needs one)
             operations.append(("delete", {"PartitionKey": escape_key(iid), "RowKey": kept}))
         elif kept is not None:  # (no room left in the transaction)
             await self._drop_kept_outbox(iid)

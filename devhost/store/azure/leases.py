@@ -151,6 +151,7 @@ class LeasesMixin(AzureBase):
                 self._held_targets.pop(target, None)
                 self._target_until.pop(target, None)
                 self._not_current(target)
+                await self._store_lazy_work(target)  # (what that row holds that still runs here)
             return
         if target in self._held_targets:
             self._held_targets[target] = meta["etag"]

@@ -40,7 +40,7 @@ class MessagesMixin(AzureBase):
             self._deferred_deletes.clear()
         self._deferred_deletes.setdefault(target, set()).update(ids)
 
-    async def _put_result(self, message: Message, work_row: tuple[str, str]) -> None:
+    async def _put_result(self, message: Message, work_row: tuple[str, str] | None) -> None:
         """An activity result, in one transaction with the deletion of its work item
         (``work_row``: its keys, in the same partition, work.py) and of the messages that the
         instance's last episode consumed. Until then the sentinel's ``Consumed`` list hides
@@ -53,15 +53,17 @@ class MessagesMixin(AzureBase):
         entity = self._message_entity(message, uploads)
         await self._upload(uploads)
         pk = entity["PartitionKey"]
-        operations: list[Any] = [("upsert", entity, {"mode": UpdateMode.REPLACE}),
-                                 ("delete", {"PartitionKey": work_row[0], "RowKey": work_row[1]})]
+        operations: list[Any] = [("upsert", entity, {"mode": UpdateMode.REPLACE})]
+        if work_row is not None:  # (None: a lazy work item, work.py)
+            operations.append(("delete", {"PartitionKey": work_row[0], "RowKey": work_row[1]}))
         operations += [("delete", {"PartitionKey": pk, "RowKey": escape_key(mid)}) for mid in pending]
         blobs = [entry[1] for entry in (self._msg_index.pop(mid, None) for mid in pending) if entry and entry[1]]
         try:
             await self._t["messages"].submit_transaction(operations)
         except TableTransactionError:
             await self._t["messages"].upsert_entity(entity, mode=UpdateMode.REPLACE)
-            await self._t["messages"].delete_entity(*work_row)  # (the SDK answers a 404 with nothing)
+            if work_row is not None:
+                await self._t["messages"].delete_entity(*work_row)  # (the SDK answers a 404 with nothing)
             await self._delete_message_rows([(mid, pk) for mid in pending])  # (index entries popped above)
         self._msg_index[message.id] = (pk, entity.get("BodyBlob", ""))
         self._inbox_add(message)

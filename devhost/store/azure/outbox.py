@@ -81,12 +81,19 @@ class OutboxMixin(AzureBase):
         payload = json.loads(text or "{}", object_hook=_hook)
         for record, start in payload.get("children", ()):
             await self._create_child(_record(record), Message(**start))
+        work = [WorkItem(**w) for w in payload.get("work", ())]
+        kept = keep_for is not None and not blobs
+        for item in work:
+            if kept and item.id in lease_work:
+                self._add_lazy_work(item)  # (work.py: the kept row holds it while it runs here)
         await asyncio.gather(*(self._put_message(Message(**m)) for m in payload.get("messages", ())),
-                             *(self._put_work(WorkItem(**w), w["id"] in lease_work) for w in payload.get("work", ())))
+                             *(self._put_work(item, item.id in lease_work) for item in work
+                               if not (kept and item.id in lease_work)))
         deleted = payload.get("deleted") or []
         if deleted:
             await self._delete_message_rows([(mid, pk) for mid in deleted])
-        if keep_for is not None and not blobs:
+        if kept:
+            assert keep_for is not None
             self._outbox_kept[keep_for] = key
             return
         await self._t[table].delete_entity(pk, key)  # (the SDK answers a 404 with nothing)
@@ -108,6 +115,7 @@ class OutboxMixin(AzureBase):
         """Delete the dispatched outbox row this process kept for the instance's next commit (the
         lease goes: another process would take the row for one never dispatched and send it again)."""
         key = self._outbox_kept.pop(instance_id, None)
+        await self._store_lazy_work(instance_id)  # (what it holds that still runs here)
         if key:
             await self._t["history"].delete_entity(escape_key(instance_id), key)
             self._mark_sent(key)

@@ -45,9 +45,16 @@ class RecoveryMixin(AzureBase):
                 await self._repair_instance(instance_id, row, await self._read_sentinel(instance_id))
 
     async def _recover_outboxes(self) -> None:
-        """At start-up: dispatch every outbox a crashed process left behind."""
+        """At start-up: dispatch every outbox a crashed process left behind. Not those of targets
+        another process holds a live lease on: that process keeps its last outbox row while it
+        runs what it holds (work.py, lazy work items; sent again here, they would run twice);
+        should it be dead, the poll takes its lease over once expired and sends them then."""
+        now = time.time()
+        live = {row["PartitionKey"] async for row in self._t["leases"].list_entities()
+                if row.get("Owner") != self.owner and float(row.get("Until") or 0) > now}
         for table in ("history", "entities"):
-            rows = [row async for row in self._t[table].query_entities(OUTBOX_FILTER)]
+            rows = [row async for row in self._t[table].query_entities(OUTBOX_FILTER)
+                    if row["PartitionKey"] not in live]
             for row in rows:
                 text = await self._read_text(row, "Data")
                 await self._dispatch(table, row["PartitionKey"], row["RowKey"], text, self._blob_refs(row))

@@ -20,14 +20,15 @@ from azure.data.tables import UpdateMode
 
 from ..base import Message, WorkItem
 from .keys import WORK_KIND, WORK_ROWS, escape_key
-from .client import AzureBase, _WorkState
+from .client import AzureBase, _LazyWork, _WorkState
 
 
 class WorkMixin(AzureBase):
-    async def _put_work(self, item: WorkItem, lease: bool = False) -> None:
+    async def _put_work(self, item: WorkItem, lease: bool = False, attempts: int = 0) -> None:
         """Store ``item``. ``lease``: stored already leased by this process (the scheduler runs it
         at once, so a claim request would only repeat this one); only for a first write, so an
-        item that exists already (a re-dispatch) is merged without a lease, as before."""
+        item that exists already (a re-dispatch) is merged without a lease, as before.
+        ``attempts``: of a lazy item that is running here already (claimed)."""
         uploads: list[tuple[str, str]] = []
         pk = escape_key(item.instance_id)
         entity: dict[str, Any] = {
@@ -44,14 +45,15 @@ class WorkMixin(AzureBase):
             until = time.time() + self.lease_seconds
             try:
                 meta = await self._t["work"].create_entity(
-                    {**entity, "LeaseOwner": self.owner, "LeaseUntil": until, "DequeueCount": 1})
+                    {**entity, "LeaseOwner": self.owner, "LeaseUntil": until, "DequeueCount": attempts or 1})
             except ResourceExistsError:
                 pass
             else:
-                held = _WorkState(pk, meta["etag"], self.owner, until, 1)
+                held = _WorkState(pk, meta["etag"], self.owner, until, attempts or 1)
                 self._held_work[item.id] = self._work_state[item.id] = held
-                self._attempts[item.id] = 1
-                self._preleased.add(item.id)
+                if not attempts:
+                    self._attempts[item.id] = 1
+                    self._preleased.add(item.id)
                 return
         # MERGE: a redo of the episode must not reset the lease/attempts of a running item.
         meta = await self._t["work"].upsert_entity(entity, mode=UpdateMode.MERGE)
@@ -70,6 +72,40 @@ class WorkMixin(AzureBase):
             await self._t["work"].upsert_entity({**row, "Kind": WORK_KIND}, mode=UpdateMode.MERGE)
         with contextlib.suppress(ResourceNotFoundError):  # (another process dropped it first)
             await self._service.delete_table(self.legacy_work_table)
+
+    # ------------------------------------------------------------------ lazy work items
+    # A work item the scheduler runs at once in this process, scheduled by an episode whose
+    # outbox row this process keeps under the instance's lease (outbox.py), needs no row of its
+    # own while it runs: the committed outbox row holds it, and a process that takes the
+    # instance over after a crash dispatches that row again (at-least-once, as after any crash).
+    # Its result then goes without a deletion. The row is written (leased by this process)
+    # only if the outbox row is about to go while the item still runs: at the instance's next
+    # commit, the lease's release or loss (``_store_lazy_work``). A chain's step completes
+    # before the commit it causes, so none of its work items is ever written.
+    def _add_lazy_work(self, item: WorkItem) -> None:
+        self._lazy_work.setdefault(item.instance_id, {})[item.id] = _LazyWork(item)
+
+    def _take_lazy_work(self, item: WorkItem) -> _LazyWork | None:
+        items = self._lazy_work.get(item.instance_id)
+        lazy = items.pop(item.id, None) if items else None
+        if items is not None and not items:
+            del self._lazy_work[item.instance_id]
+        return lazy
+
+    async def _store_lazy_work(self, instance_id: str) -> None:
+        """Write the instance's lazy work items that still run (its outbox row is about to go)."""
+        items = list(self._lazy_work.pop(instance_id, {}).values())
+        if not items:
+            return
+        loop = asyncio.get_running_loop()
+        for lazy in items:
+            self._storing_work[lazy.item.id] = loop.create_future()
+        try:
+            await asyncio.gather(*(self._put_work(lazy.item, lease=True, attempts=max(lazy.count, 1))
+                                   for lazy in items))
+        finally:
+            for lazy in items:
+                self._storing_work.pop(lazy.item.id).set_result(None)
 
     async def _work_from(self, row: dict[str, Any]) -> WorkItem:
         text = await self._read_text(row, "Input")
@@ -98,7 +134,13 @@ class WorkMixin(AzureBase):
 
     async def claim_work(self, item: WorkItem) -> bool:
         """Take the item's lease (ETag-checked update of LeaseOwner/LeaseUntil/DequeueCount); an
-        item this process stored leased (``_put_work``) is taken without a request."""
+        item this process stored leased (``_put_work``), or holds as a lazy item, is taken
+        without a request."""
+        lazy = self._lazy_work.get(item.instance_id, {}).get(item.id)
+        if lazy is not None:  # (again after a crash of the activity's worker in this process)
+            lazy.count += 1
+            self._attempts[item.id] = item.dequeue_count = lazy.count
+            return True
         if item.id in self._preleased:
             self._preleased.discard(item.id)
             if item.id in self._held_work:  # (not lost to a failed renewal meanwhile)
@@ -158,7 +200,16 @@ class WorkMixin(AzureBase):
         return item.dequeue_count
 
     async def complete_work(self, item: WorkItem, result: Message) -> None:
-        await self._put_result(result, (escape_key(item.instance_id), escape_key(item.id)))
+        storing = self._storing_work.get(item.id)
+        if storing is not None:  # (its row is being written: the result's transaction deletes it)
+            await storing
+        lazy = self._take_lazy_work(item)
+        try:
+            await self._put_result(result, None if lazy else (escape_key(item.instance_id), escape_key(item.id)))
+        except BaseException:
+            if lazy is not None:  # still to be done: the outbox row's end stores it
+                self._lazy_work.setdefault(item.instance_id, {})[item.id] = lazy
+            raise
         blob = self._work_blobs.pop(item.id, None)
         if blob:
             await self._delete_blobs([blob])

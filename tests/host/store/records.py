@@ -65,3 +65,11 @@ async def stall_then_commit_elsewhere(stalled, other, instance_id: str, new_even
         moved.status = status
         await other.commit_episode(EpisodeCommit(instance=moved, new_events=new_events, consumed=consumed))
     return moved
+
+
+async def expire_lease(store, target: str, until: float = 0.0) -> None:
+    """What the lease row of a dead holder looks like once its time has run out (or, with
+    ``until`` in the future, before: the short test leases may run out under load)."""
+    row = await store._t["leases"].get_entity(target, "")
+    row["Until"] = until
+    await store._t["leases"].upsert_entity(row)

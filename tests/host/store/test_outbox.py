@@ -13,7 +13,7 @@ from devhost.store.azure import escape_key
 from devhost.store.base import PENDING, RUNNING, EntityRecord, EpisodeCommit, InstanceQuery, Message
 
 from .conftest import open_azure
-from .records import T0, create, event_message, work
+from .records import T0, create, event_message, expire_lease, work
 
 
 async def _episode_sending_work(store, instance_id: str) -> EpisodeCommit:
@@ -86,14 +86,6 @@ async def test_a_redispatched_entity_response_is_dropped_but_an_equal_raised_eve
     assert [m.id for m in await azure.messages_for("caller")] == [raised.id]
 
 
-async def _expire(store, target: str, until: float = 0.0) -> None:
-    """What the lease row of a dead holder looks like once its time has run out (or, with
-    ``until`` in the future, before: the short test leases may run out under load)."""
-    row = await store._t["leases"].get_entity(target, "")
-    row["Until"] = until
-    await store._t["leases"].upsert_entity(row)
-
-
 async def test_a_live_process_takes_over_a_dead_ones_lease_and_finishes_its_commit(azure_pair):
     """The dead process committed, then sent nothing, wrote no view, deleted nothing. The other
     process is never restarted: its poll takes the expired lease over and finishes the step."""
@@ -106,11 +98,11 @@ async def test_a_live_process_takes_over_a_dead_ones_lease_and_finishes_its_comm
             await a.commit_episode(commit)
     assert await b.pending_work() == []
     assert (await b.query_instances(InstanceQuery()))[0][0].status == PENDING  # the view lags
-    await _expire(b, "taken", until=time.time() + 60)
+    await expire_lease(b, "taken", until=time.time() + 60)
     await b.recover_abandoned()
     assert [r["Owner"] async for r in b._t["leases"].list_entities()] == [a.owner]  # not expired yet
     assert await b.pending_work() == []
-    await _expire(b, "taken")
+    await expire_lease(b, "taken")
     await b.recover_abandoned()
     assert [w.id for w in await b.pending_work()] == [commit.work[0].id]
     assert [r.status for r in (await b.query_instances(InstanceQuery()))[0]] == [RUNNING]
@@ -130,7 +122,7 @@ async def test_a_live_process_sends_a_dead_entitys_responses(azure_pair):
             assert held
             await a.commit_entity_batch(record, [], [response])
     assert await b.pending_messages() == []
-    await _expire(b, escape_key("@c@k"))
+    await expire_lease(b, escape_key("@c@k"))
     await b.recover_abandoned()
     assert [m.id for m in await b.pending_messages()] == [response.id]
     assert (await b.get_entity("@c@k")).state == "1"
@@ -169,7 +161,7 @@ async def test_a_kept_outbox_of_a_dead_process_is_sent_again_by_the_next_one(azu
         await a.commit_episode(commit)
         a.faults.dead = True  # dies holding the lease and the dispatched outbox row
     await b._t["work"].delete_entity("again", escape_key(commit.work[0].id))  # (say it ran and completed)
-    await _expire(b, "again")
+    await expire_lease(b, "again")
     await b.recover_abandoned()  # at-least-once: what a dead process sent may be sent again
     assert [w.id for w in await b.pending_work()] == [commit.work[0].id]
     assert not [k for k in await _rows(b, "history", "again") if k.startswith("outbox-")]

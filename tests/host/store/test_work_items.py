@@ -13,10 +13,12 @@ from devhost.store.azure import escape_key
 from devhost.store.base import RUNNING, EpisodeCommit
 
 from .conftest import open_azure
-from .records import T0, create, event_message, work
+from .records import T0, create, event_message, expire_lease, work
 
 
 async def _commit_work(store, instance_id: str, count: int, lease: int) -> tuple[object, EpisodeCommit]:
+    """Commit an instance's first episode, scheduling ``count`` activities, the first ``lease``
+    of them to run here at once (``EpisodeCommit.lease_work``)."""
     _, start = await create(store, instance_id)
     current = await store.get_instance(instance_id)
     current.status = RUNNING
@@ -122,3 +124,80 @@ async def test_work_items_an_older_version_left_in_its_own_table_are_moved(azuri
         assert azure.legacy_work_table not in names
     finally:
         await restarted.close()
+
+
+# ---------------------------------------------------------------------------- lazy work items
+async def _stored_work(store) -> list[str]:
+    return [item.id for item in await store.pending_work()]
+
+
+async def _next_commit(store, current, consumed: list[str] = ()):
+    """An episode of the instance that sends nothing (say a timer fired)."""
+    current = await store.instance_for_episode(current.instance_id)
+    await store.commit_episode(EpisodeCommit(instance=current, new_events=[p.orchestrator_started(T0)],
+                                             consumed=list(consumed)))
+    return current
+
+
+async def test_under_the_lease_a_work_item_run_at_once_is_never_written(azure):
+    async with azure.lease("lazy"):
+        current, commit = await _commit_work(azure, "lazy", count=1, lease=1)
+        [item] = commit.work
+        assert await _stored_work(azure) == []  # the kept outbox row holds it
+        writes = azure.faults.writes
+        assert await azure.claim_work(item) and await azure.record_work_attempt(item) == 1
+        result = event_message(current, p.task_completed(T0, 0, "2"), "r0")
+        await azure.complete_work(item, result)
+        assert azure.faults.writes == writes + 1  # the result (with the consumed start message)
+        await _next_commit(azure, current, consumed=[result.id])  # the outbox row goes
+    assert await _stored_work(azure) == []
+    assert [m.id for m in await azure.messages_for("lazy")] == []
+
+
+async def test_a_lazy_item_still_running_when_its_outbox_row_goes_is_written_first(azure_pair):
+    a, b = azure_pair
+    async with a.lease("long"):
+        current, commit = await _commit_work(a, "long", count=1, lease=1)
+        [item] = commit.work
+        assert await a.claim_work(item)
+        await _next_commit(a, current)  # (the item still runs)
+    listed = {w.id: w for w in await b.pending_work()}
+    assert list(listed) == [item.id] and not b.work_claimable(listed[item.id])  # leased by a, running
+    row = await a._t["work"].get_entity(escape_key(item.instance_id), escape_key(item.id))
+    assert (row["LeaseOwner"], row["DequeueCount"]) == (a.owner, 1)
+    await a.complete_work(item, event_message(current, p.task_completed(T0, 0, "2"), "r0"))
+    assert await _stored_work(a) == []
+
+
+async def test_a_lazy_item_is_written_when_the_lease_is_released(azure):
+    async with azure.lease("rel"):
+        _, commit = await _commit_work(azure, "rel", count=1, lease=1)
+    assert await azure.claim_work(commit.work[0])
+    await azure._release("rel")
+    assert await _stored_work(azure) == [commit.work[0].id]
+
+
+async def test_a_process_that_dies_running_a_lazy_item_leaves_it_to_the_next(azure_pair):
+    a, b = azure_pair
+    async with a.lease("dies"):
+        _, commit = await _commit_work(a, "dies", count=1, lease=1)
+        assert await a.claim_work(commit.work[0])
+        a.faults.dead = True  # the process dies while the activity runs
+    fresh_opened = await open_azure(b.connection_string, b.task_hub)  # a process starting now leaves a's live outbox alone
+    try:
+        assert await _stored_work(fresh_opened) == []
+    finally:
+        await fresh_opened.close()
+    await expire_lease(b, "dies")
+    await b.recover_abandoned()  # the takeover sends a's outbox again: at-least-once
+    [again] = await b.pending_work()
+    assert again.id == commit.work[0].id and b.work_claimable(again)
+
+
+async def test_a_lazy_item_whose_worker_crashed_counts_its_attempts(azure):
+    async with azure.lease("retry"):
+        _, commit = await _commit_work(azure, "retry", count=1, lease=1)
+        [item] = commit.work
+        for attempt in (1, 2, 3):  # (the activity's worker crashed in this process: run again)
+            assert await azure.claim_work(item)
+            assert await azure.record_work_attempt(item) == attempt
