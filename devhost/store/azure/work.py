@@ -101,8 +101,9 @@ class WorkMixin(AzureBase):
         for lazy in items:
             self._storing_work[lazy.item.id] = loop.create_future()
         try:
-            await asyncio.gather(*(self._put_work(lazy.item, lease=True, attempts=max(lazy.count, 1))
-                                   for lazy in items))
+            # (one not claimed yet, still waiting for a worker slot here, is stored as one leased
+            # at dispatch: its claim then takes it without a request)
+            await asyncio.gather(*(self._put_work(lazy.item, lease=True, attempts=lazy.count) for lazy in items))
         finally:
             for lazy in items:
                 self._storing_work.pop(lazy.item.id).set_result(None)

@@ -169,6 +169,20 @@ async def test_a_lazy_item_still_running_when_its_outbox_row_goes_is_written_fir
     assert await _stored_work(a) == []
 
 
+async def test_a_lazy_item_still_waiting_for_a_slot_when_its_outbox_row_goes_can_still_be_claimed(azure):
+    """(The soak found an approval whose ProcessApproval waited for a worker slot behind a
+    fan-out while an event's episode committed: stored as held, its claim then failed.)"""
+    async with azure.lease("waits"):
+        current, commit = await _commit_work(azure, "waits", count=1, lease=1)
+        [item] = commit.work
+        await _next_commit(azure, current)  # before the item got a slot
+    writes = azure.faults.writes
+    assert await azure.claim_work(item) and await azure.record_work_attempt(item) == 1
+    assert azure.faults.writes == writes
+    await azure.complete_work(item, event_message(current, p.task_completed(T0, 0, "2"), "r0"))
+    assert await _stored_work(azure) == []
+
+
 async def test_a_lazy_item_is_written_when_the_lease_is_released(azure):
     async with azure.lease("rel"):
         _, commit = await _commit_work(azure, "rel", count=1, lease=1)
