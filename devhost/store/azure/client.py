@@ -36,6 +36,7 @@ class _Sentinel:
     read_at: float
     outbox: str  # RowKey of the last commit's outbox row ("" if it sent nothing)
     entity: dict[str, Any] = field(repr=False, default_factory=dict)
+    written_here: bool = False  # by this process's start or commit (not read)
 
 
 @dataclass

@@ -126,7 +126,7 @@ class HistoryMixin(AzureBase):
         self._sentinels[iid] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start,
             history_end=new_end, consumed=frozenset(consumed), read_at=time.monotonic(),
-            outbox=entity["Outbox"], entity=entity)
+            outbox=entity["Outbox"], entity=entity, written_here=True)
         if iid in self._held_targets:
             self._current.add(iid)
         self._inbox_drop(iid, consumed)

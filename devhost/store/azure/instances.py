@@ -12,7 +12,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from ..base import ACTIVE_STATUSES, PENDING, InstanceQuery, InstanceRecord, Message, ParentRef
+from ..base import ACTIVE_STATUSES, PENDING, TERMINAL_STATUSES, InstanceQuery, InstanceRecord, Message, ParentRef
 from .keys import SENTINEL, _decode_token, _encode_token, escape_key
 from .client import AzureBase, _Sentinel
 
@@ -150,12 +150,26 @@ class InstancesMixin(AzureBase):
         await self._put_message(start)
         self._sentinels[record.instance_id] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start_at,
-            history_end=start_at, consumed=frozenset(), read_at=time.monotonic(), outbox="", entity=entity)
+            history_end=start_at, consumed=frozenset(), read_at=time.monotonic(), outbox="", entity=entity,
+            written_here=True)
         self._resolved[record.instance_id] = (record.etag, set())
         if existing is not None:
             await self._delete_history_rows(record.instance_id, below=start_at)
             await self._delete_blobs(self._blob_refs(existing.entity) - self._blob_refs(entity))
         return True
+
+    async def instance_for_episode(self, instance_id: str) -> InstanceRecord | None:
+        """As ``get_instance``, and under a lease just taken, the active state this process wrote
+        last (its start or its last commit) or read in the last second, without a read: should
+        another process have moved the instance on meanwhile, the episode's ETag-checked commit
+        fails and the scheduler runs it again from a fresh read (status reads still wait for a
+        read under the lease)."""
+        known = self._sentinels.get(instance_id)
+        if (known is not None and instance_id in self._held_targets and known.status not in TERMINAL_STATUSES
+                and (known.written_here or time.monotonic() - known.read_at <= 1.0)
+                and self._current_sentinel(instance_id) is None):
+            return await self._record_from(known.entity, known.etag)
+        return await self.get_instance(instance_id)
 
     async def get_instance(self, instance_id: str) -> InstanceRecord | None:
         """The stored state: from memory while this process holds the instance's lease without a

@@ -1,7 +1,9 @@
-"""The Azure store's inbox: under an unbroken lease an episode's messages come from what this
-process wrote (one query after the lease is taken), messages of other processes come in through
-the poll's listing, and a broken lease or a commit conflict sends the next episode back to the
-table."""
+"""What holding a lease lets the Azure store know without asking. The inbox: under an unbroken
+lease an episode's messages come from what this process wrote (one query after the lease is
+taken), messages of other processes come in through the poll's listing, and a broken lease or a
+commit conflict sends the next episode back to the table. The instance: the first episode under
+a new lease starts from the state this process wrote last, unread; the ETag-checked commit
+catches a state another process moved on."""
 from __future__ import annotations
 
 import pytest
@@ -93,3 +95,42 @@ async def test_an_episode_built_on_what_another_process_consumed_fails_its_commi
         await a.commit_episode(EpisodeCommit(instance=stale, new_events=[p.orchestrator_started(T0), start.body],
                                              consumed=[start.id]))
     assert "i4" not in a._inbox
+
+
+async def test_the_first_episode_after_this_processs_own_start_reads_nothing(azure_pair):
+    a, _ = azure_pair
+    record, _ = await create(a, "own")
+    reads = 0
+    real = a._read_sentinel
+
+    async def counted(instance_id):
+        nonlocal reads
+        reads += 1
+        return await real(instance_id)
+
+    a._read_sentinel = counted
+    async with a.lease("own"):
+        seen = await a.instance_for_episode("own")
+        assert (seen.etag, reads) == (record.etag, 0)
+        await a.get_instance("own")  # a status read still reads under a new lease
+        assert reads == 1
+
+
+async def test_an_own_state_that_another_process_moved_on_fails_the_commit(azure_pair):
+    a, b = azure_pair
+    _, start = await create(a, "moved")
+    async with b.lease("moved"):
+        current = await b.instance_for_episode("moved")
+        current.status = RUNNING
+        await b.commit_episode(EpisodeCommit(instance=current, new_events=[p.orchestrator_started(T0), start.body],
+                                             consumed=[start.id]))
+    await b._release("moved")
+    async with a.lease("moved") as held:
+        assert held
+        stale = await a.instance_for_episode("moved")  # what a wrote at the start, unread
+        assert stale.etag != current.etag
+        stale.status = RUNNING
+        with pytest.raises(ConflictError):
+            await a.commit_episode(EpisodeCommit(instance=stale, new_events=[p.orchestrator_started(T0), start.body],
+                                                 consumed=[start.id]))
+        assert (await a.instance_for_episode("moved")).etag == current.etag  # read afresh now
