@@ -2,8 +2,12 @@
 
 The Python SDK has no extended sessions: every episode it parses the whole history again and
 replays the generator from the start, so whatever it spends per event or per call is paid over
-and over. Four costs there are pure waste (same results, more work); each patch below removes
-one and changes nothing the SDK computes:
+and over. The costs below are pure waste (same results, more work); each patch removes one and
+changes nothing the SDK computes. ``basic.py`` has the first four and ``context_cache.py`` the
+fifth; ``replay.py`` (the replay loop: ``process_event``, ``execute_loop``, ``new_events_start``)
+and ``calls.py`` (per yielded task: ``callable_check:*``, ``add_to_actions``, ``activity_to_json``)
+describe theirs. A patch that keeps most of a long SDK function is that function compiled again
+from its installed source with exact text substitutions (``rewrite.py``).
 
 - ``executor_init``: ``TaskOrchestrationExecutor.__init__`` builds a ``namedtuple`` class
   (``eval`` of generated source) on every orchestrator call. The patch builds the class and its
@@ -21,16 +25,22 @@ one and changes nothing the SDK computes:
   run time still takes effect. If ``os.environ`` has been replaced by another object, it calls
   the original.
 - ``codecs``: ``df_dumps``/``df_loads`` call ``json.dumps(value, default=hook)`` and
-  ``json.loads(s, object_hook=hook)``, and ``json`` builds a new encoder/decoder for each such call.
-  The patch gives that module a stand-in for ``json`` (``_Codecs``) that keeps one encoder and one
-  decoder per hook and thread for exactly those two call shapes and hands everything else to
-  ``json``.
+  ``json.loads(s, object_hook=hook)``, and ``json`` builds a new encoder/decoder for each such call
+  (and ``JSONEncoder.encode`` a new C encoder). The patch gives that module a stand-in for ``json``
+  (``Codecs``) that keeps one encoder (with its C encoder) and one decoder per hook and thread for
+  exactly those two call shapes and hands everything else to ``json``.
+- ``context_cache``: ``DurableOrchestrationContext.from_json`` parses the whole history text and
+  builds a ``HistoryEvent`` per event every episode, though all but the last episode's events are
+  the same text as the time before. The patch keeps each execution's parsed events (instance
+  dicts, by the text) and parses only what is new; see ``context_cache.py``.
 
 Each patch is installed only when the installed distribution's version is one it was checked
 against (``CHECKED``) and the source text of the function(s) it replaces or relies on hashes to
-the value recorded here; otherwise it stays off and says why (``status()``). ``tests/host/test_sdk_patches.py``
-replays the recorded histories and the test apps' orchestrations with the patches on and off and
-requires the SDK's output JSON to be identical byte for byte.
+the value recorded here; otherwise it stays off and says why (``status()``). A replacement
+function carries the original's name and qualified name (the SDK's own messages use them).
+``tests/host/test_sdk_patches.py`` replays the recorded histories and the test apps'
+orchestrations with the patches off and on and requires the SDK's output JSON to be identical byte
+for byte; ``test_sdk_context_cache.py`` and ``test_sdk_call_patches.py`` cover the edge cases.
 
 Switch: ``DEVHOST_SDK_PATCHES=0`` in the environment, or ``RuntimeOptions(sdk_patches=False)``.
 ``configure(enabled)`` (called by the runtime at start) installs or removes them; process-wide,
@@ -46,7 +56,7 @@ from types import FunctionType
 from typing import Any, Callable
 
 from .. import switches
-from . import basic, context_cache, replay
+from . import basic, calls, context_cache, replay
 from .basic import Codecs
 from .rewrite import source_hash
 
@@ -100,6 +110,13 @@ PATCHES = [
                                      ("execute_loop", "execute", replay.build_execute_loop),
                                      ("new_events_start", "_find_new_events_start_index",
                                       replay.build_new_events_start))),
+    *(_Patch(f"callable_check:{name}", _DURABLE, f"{_MODELS}.DurableOrchestrationContext",
+             "DurableOrchestrationContext", name, "c302a79adb767ce5", calls.build_callable_check,
+             sources=calls.class_source) for name in calls.CALLS),
+    _Patch("add_to_actions", _DURABLE, f"{_MODELS}.DurableOrchestrationContext", "DurableOrchestrationContext",
+           "_add_to_actions", "c302a79adb767ce5", calls.build_add_to_actions, sources=calls.class_source),
+    _Patch("activity_to_json", _DURABLE, f"{_MODELS}.actions.CallActivityAction", "CallActivityAction", "to_json",
+           "5383e647fb900379", calls.build_activity_to_json, sources=calls.activity_sources),
 ]
 
 _enabled = False

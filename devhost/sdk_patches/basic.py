@@ -8,7 +8,11 @@ import json
 import os
 import threading
 from collections import namedtuple
+from json.decoder import WHITESPACE, JSONDecodeError
+from json.encoder import c_make_encoder, encode_basestring_ascii
 from typing import Any
+
+_whitespace = WHITESPACE.match
 
 
 def build_executor_init(module: Any, original: Any) -> Any:
@@ -83,9 +87,10 @@ class Codecs:
     ``df_dumps`` calls ``json.dumps(value, default=hook)`` and ``df_loads`` calls
     ``json.loads(s, object_hook=hook)``; with an argument like that, ``json`` builds a new
     ``JSONEncoder``/``JSONDecoder`` (and its C scanner) on every call, about two per replayed
-    activity. Here exactly those two call shapes reuse one encoder/decoder per hook and thread,
-    doing what ``json.dumps``/``json.loads`` do after building theirs; any other call, any other
-    argument, a non-``str`` or BOM-prefixed document, and every other attribute go to ``json``.
+    activity. Here exactly those two call shapes reuse one encoder/decoder per hook and thread
+    (``_Encoder``, ``_Decoder``), doing what ``json.dumps``/``json.loads`` do after building theirs;
+    any other call, any other argument, a non-``str`` or BOM-prefixed document, and every other
+    attribute go to ``json``.
     """
 
     def __init__(self, real: Any) -> None:
@@ -95,35 +100,87 @@ class Codecs:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def _codec(self, make: Any, hook: Any) -> Any:
-        """This thread's ``make(hook)`` (``JSONEncoder(default=hook)`` or ``JSONDecoder(object_hook=hook)``)."""
-        local = self._local
+    def _codec(self, kind: str, hook: Any, make: Any) -> Any:
+        """This thread's ``make(hook)``, kept in its dict ``kind`` by hook."""
         try:
-            cache = local.codecs
+            cache = getattr(self._local, kind)
         except AttributeError:
-            cache = local.codecs = {}
-        codec = cache.get((make, hook))
+            cache = {}
+            setattr(self._local, kind, cache)
+        codec = cache.get(hook)
         if codec is None:
-            codec = cache[(make, hook)] = make(hook)
+            codec = cache[hook] = make(hook)
         return codec
 
     def dumps(self, obj: Any, **kw: Any) -> str:
-        if len(kw) == 1 and kw.get("default") is not None:
-            return self._codec(_encoder, kw["default"]).encode(obj)
+        if len(kw) == 1:
+            hook = kw.get("default")
+            if hook is not None:
+                return self._codec("encoders", hook, _Encoder).encode(obj)
         return self._real.dumps(obj, **kw)
 
     def loads(self, s: Any, **kw: Any) -> Any:
-        if len(kw) == 1 and kw.get("object_hook") is not None and type(s) is str and not s.startswith("\ufeff"):
-            return self._codec(_decoder, kw["object_hook"]).decode(s)
+        if len(kw) == 1 and type(s) is str and not s.startswith("\ufeff"):
+            hook = kw.get("object_hook")
+            if hook is not None:
+                return self._codec("decoders", hook, _Decoder).decode(s)
         return self._real.loads(s, **kw)
 
 
-def _encoder(hook: Any) -> json.JSONEncoder:
-    return json.JSONEncoder(default=hook)
+class _Encoder:
+    """``JSONEncoder(default=hook).encode``, with the C encoder made once instead of per call.
+
+    ``encode`` makes a C encoder with a new empty ``markers`` dict (its circular-reference check)
+    on every call. Here one is made with one dict, which a finished encode leaves empty; after an
+    encode that raised, what it left is cleared. A call made while one is running on this thread
+    (a ``to_json`` that serializes through ``df_dumps``) takes ``JSONEncoder.encode`` itself, as
+    does a ``str`` (its own short path there) and a Python without the C encoder.
+    """
+
+    __slots__ = ("plain", "markers", "run", "busy")
+
+    def __init__(self, hook: Any) -> None:
+        self.plain = plain = json.JSONEncoder(default=hook)
+        self.markers: dict[int, Any] = {}
+        self.run = None if c_make_encoder is None else c_make_encoder(
+            self.markers, plain.default, encode_basestring_ascii, plain.indent, plain.key_separator,
+            plain.item_separator, plain.sort_keys, plain.skipkeys, plain.allow_nan)
+        self.busy = False
+
+    def encode(self, obj: Any) -> str:
+        run = self.run
+        if run is None or self.busy or isinstance(obj, str):
+            return self.plain.encode(obj)
+        self.busy = True
+        try:
+            chunks = run(obj, 0)
+        except BaseException:
+            self.markers.clear()
+            raise
+        finally:
+            self.busy = False
+        if not isinstance(chunks, (list, tuple)):
+            chunks = list(chunks)
+        return "".join(chunks)
 
 
-def _decoder(hook: Any) -> json.JSONDecoder:
-    return json.JSONDecoder(object_hook=hook)
+class _Decoder:
+    """``JSONDecoder(object_hook=hook).decode`` for a ``str``, with ``raw_decode`` written in."""
+
+    __slots__ = ("scan",)
+
+    def __init__(self, hook: Any) -> None:
+        self.scan = json.JSONDecoder(object_hook=hook).scan_once
+
+    def decode(self, s: str) -> Any:
+        try:
+            obj, end = self.scan(s, _whitespace(s, 0).end())
+        except StopIteration as err:
+            raise JSONDecodeError("Expecting value", s, err.value) from None
+        end = _whitespace(s, end).end()
+        if end != len(s):
+            raise JSONDecodeError("Extra data", s, end)
+        return obj
 
 
 def build_codecs(module: Any, original: Any) -> Any:

@@ -83,7 +83,7 @@ def _episodes(recorded: RecordedInstance) -> list[str]:
 def test_patches_install_here():
     _all(True)
     assert sdk_patches.status() == {patch.name: "on" for patch in sdk_patches.PATCHES}
-    assert len(sdk_patches.PATCHES) == 8
+    assert len(sdk_patches.PATCHES) == 14
     assert fast_timestamps.enabled()
 
 
@@ -257,3 +257,33 @@ def test_codecs_stand_in_answers_as_json():
     assert codecs.JSONDecodeError is json.JSONDecodeError
     _all(False)
     assert module.json is json
+
+
+def test_the_kept_encoder_after_errors_and_inside_a_to_json():
+    import azure.functions._durable_functions as module
+
+    _all(True)
+    hook = module._serialize_custom_object
+    circular: list = [1]
+    circular.append(circular)
+    failing = [[1, {"a": object()}]]
+
+    class Nested:
+        def to_json(self):  # serializes through df_dumps while the outer call is running
+            return {"inner": module.df_dumps([self.shared, Plain()]), "shared": self.shared}
+
+    class Plain:
+        def to_json(self):
+            return "p"
+
+    nested = Nested()
+    nested.shared = [1, 2]
+    for value in (circular, failing, [failing, failing], {"x": nested, "y": nested.shared}, nested, "text", 3):
+        outcomes = []
+        for codecs in (module.json, json):
+            try:
+                outcomes.append(("ok", codecs.dumps(value, default=hook)))
+            except Exception as exc:
+                outcomes.append((type(exc), str(exc)))
+        assert outcomes[0] == outcomes[1], value
+        assert module.json.dumps([1, [2]], default=hook) == "[1, [2]]"  # nothing left over
