@@ -19,10 +19,12 @@ comes back unchanged, so this keeps, per execution, the text it parsed and each 
   in instead of built (and the first ``OrchestratorStarted`` found without a list of all of them).
 
 Everything unusual takes the SDK's own ``from_json``: text not starting ``{"history": [`` (what
-the host writes), fewer than ``MIN_EVENTS`` events, anything the walk does not expect (any
-exception on the way), a ``history`` key after the array, a subclass, or a ``HistoryEvent``
-``__init__`` that is neither the checked one nor the ``history_event_init`` patch. Kept: at most
-``MAX_ENTRIES`` executions and ``MAX_EVENTS`` events, least recently used dropped first.
+the host writes), a text under ``MIN_TEXT`` characters with nothing kept for it (about 30 events:
+little to save, and walking it costs more than one ``json.loads``), anything the walk does not
+expect (any exception on the way), a ``history`` key after the array, a subclass, or a
+``HistoryEvent.__init__`` that is neither the checked one nor the ``history_event_init`` patch.
+Kept: at most ``MAX_ENTRIES`` executions and ``MAX_EVENTS`` events (about 1 KB each), least
+recently used dropped first.
 """
 from __future__ import annotations
 
@@ -36,9 +38,9 @@ from typing import Any, Callable
 from .rewrite import rewrite, source_hash
 
 HEAD = '{"history": ['
-MIN_EVENTS = 32
+MIN_TEXT = 4096
 MAX_ENTRIES = 256
-MAX_EVENTS = 1 << 18
+MAX_EVENTS = 100_000
 BACK_OFF = 8  # events from the end of a kept history compared when the new text differs before its end
 
 EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
@@ -145,6 +147,8 @@ class HistoryCache:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
+        if entry is None and len(text) < MIN_TEXT:
+            return None
         events: list[Any] = []
         if entry is not None:
             shared = entry.shared(text)
@@ -169,7 +173,7 @@ class HistoryCache:
         others = _others(text[~pos + 1:])
         if others is None:
             return None
-        if len(ends) >= MIN_EVENTS:
+        if len(text) >= MIN_TEXT:
             self._keep(key, _Entry(text[:ends[-1]], starts, ends, templates))
         return events, others
 

@@ -89,7 +89,7 @@ def _check(text: str, warm: list[str] = ()) -> Any:
 
 @pytest.fixture
 def small(monkeypatch):
-    monkeypatch.setattr(context_cache, "MIN_EVENTS", 3)
+    monkeypatch.setattr(context_cache, "MIN_TEXT", 0)
 
 
 def test_episodes_in_order_reuse_what_was_parsed():

@@ -62,7 +62,7 @@ def _compare(calls: list[tuple[object, str]]) -> int:
 
 @pytest.fixture(autouse=True)
 def _cache_every_history(monkeypatch):
-    monkeypatch.setattr(context_cache, "MIN_EVENTS", 3)  # the recorded histories are short
+    monkeypatch.setattr(context_cache, "MIN_TEXT", 0)  # the recorded histories are short
 
 
 def _episodes(recorded: RecordedInstance) -> list[str]:
