@@ -19,11 +19,11 @@ comes back unchanged, so this keeps, per execution, the text it parsed and each 
   in instead of built (and the first ``OrchestratorStarted`` found without a list of all of them).
 
 Everything unusual takes the SDK's own ``from_json``: text not starting ``{"history": [`` (what
-the host writes), a text under ``MIN_TEXT`` characters with nothing kept for it (about 30 events:
-little to save, and walking it costs more than one ``json.loads``), anything the walk does not
+the host writes), a text under ``MIN_TEXT`` characters (about 30 events: little to save, and
+walking it costs more than one ``json.loads``), anything the walk does not
 expect (any exception on the way), a ``history`` key after the array, a subclass, or a
 ``HistoryEvent.__init__`` that is neither the checked one nor the ``history_event_init`` patch.
-Kept: at most ``MAX_ENTRIES`` executions and ``MAX_EVENTS`` events (about 1 KB each), least
+Kept: at most ``MAX_ENTRIES`` executions and ``MAX_EVENTS`` events (about 0.8 KB each), least
 recently used dropped first.
 """
 from __future__ import annotations
@@ -136,9 +136,11 @@ class HistoryCache:
             return None
 
     def _parse(self, text: str, event_cls: Any) -> tuple[list[Any], dict[str, Any]] | None:
+        if len(text) < MIN_TEXT:  # histories only grow: nothing is kept for a text this short
+            return None
         scan = self._scan
         first = _WS(text, len(HEAD)).end()
-        zeroth, end = scan(text, first)
+        end = scan(text, first)[1]
         second = _next(text, end)
         if second < 0:
             return None
@@ -147,8 +149,6 @@ class HistoryCache:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
-        if entry is None and len(text) < MIN_TEXT:
-            return None
         events: list[Any] = []
         if entry is not None:
             shared = entry.shared(text)
@@ -173,8 +173,7 @@ class HistoryCache:
         others = _others(text[~pos + 1:])
         if others is None:
             return None
-        if len(text) >= MIN_TEXT:
-            self._keep(key, _Entry(text[:ends[-1]], starts, ends, templates))
+        self._keep(key, _Entry(text[:ends[-1]], starts, ends, templates))
         return events, others
 
     def _instantiate(self, entry: _Entry, count: int, events: list[Any], event_cls: Any) -> None:

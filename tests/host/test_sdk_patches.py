@@ -1,4 +1,4 @@
-"""The SDK patches (``devhost/sdk_patches.py``) and the timestamp cache change nothing the SDK returns.
+"""The SDK patches (``devhost/sdk_patches/``) and the timestamp cache change nothing the SDK returns.
 
 Every check hands the SDK the same context JSON with every patch off (``dateutil``, the SDK as
 installed) and on (``fast_timestamps`` with its cache, ``sdk_patches``), and requires the SDK's
