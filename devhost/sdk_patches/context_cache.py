@@ -15,14 +15,18 @@ comes back unchanged, so this keeps, per execution, the text it parsed and each 
   as before), and one from the text for an event holding a JSON object or array (never shared);
 - parses only the rest: each new event with the ``json`` scanner that ``json.loads`` uses and
   ``HistoryEvent(**event)``, and the fields after the history with ``json.loads``;
-- runs the SDK's own ``__init__``, compiled again from its source with the history list handed
-  in instead of built (and the first ``OrchestratorStarted`` found without a list of all of them).
+- runs the SDK's own ``__init__``, compiled again from its source with the history line taking
+  the list from the cache (built at that point, so binding errors come first and ``dt_parse`` or
+  ``HistoryEvent`` errors propagate from where they would), and the first ``OrchestratorStarted``
+  found without a list of all of them.
 
-Everything unusual takes the SDK's own ``from_json``: text not starting ``{"history": [`` (what
-the host writes), a text under ``MIN_TEXT`` characters (about 30 events: little to save, and
-walking it costs more than one ``json.loads``), anything the walk does not
-expect (any exception on the way), a ``history`` key after the array, a subclass, or a
-``HistoryEvent.__init__`` that is neither the checked one nor the ``history_event_init`` patch.
+Reading the text has no side effects, so whatever it does not expect (any exception) hands the
+call to the SDK's own ``from_json``, which reads it again and raises what it raises.
+
+Also handed to the SDK: text not starting ``{"history": [`` (what the host writes), a text under
+``MIN_TEXT`` characters (about 30 events: little to save, and walking it costs more than one
+``json.loads``), a ``history`` key after the array, a subclass, or a ``HistoryEvent.__init__``
+that is neither the checked one nor the ``history_event_init`` patch.
 Kept: at most ``MAX_ENTRIES`` executions and ``MAX_EVENTS`` events (about 0.8 KB each), least
 recently used dropped first.
 """
@@ -53,12 +57,13 @@ _WS = re.compile(r"[ \t\n\r]*").match
 
 
 class Prebuilt:
-    """The history list, handed to the rewritten ``__init__`` in place of the JSON list."""
+    """Handed to the rewritten ``__init__`` in place of the JSON list; ``build()`` makes the
+    ``HistoryEvent`` list at the point where the SDK's line builds its own."""
 
-    __slots__ = ("events",)
+    __slots__ = ("build",)
 
-    def __init__(self, events: list[Any]) -> None:
-        self.events = events
+    def __init__(self, build: Callable[[], list[Any]]) -> None:
+        self.build = build
 
 
 class _Unusual(Exception):
@@ -112,30 +117,35 @@ class HistoryCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._kept = 0
         self._lock = threading.Lock()
-        self._checked_init: Any = None
+        self._checked_init: tuple[Any, bool] = (None, False)
         self.reused = 0  # events built from kept dicts, over all calls (tests look at it)
 
     def _init_ok(self, event_cls: Any) -> bool:
         """Whether ``HistoryEvent.__init__`` is one whose instance dicts the kept ones stand for."""
         init = vars(event_cls).get("__init__")
-        if init is not self._checked_init:
-            if getattr(init, "__devhost_patch__", None) != "history_event_init" and (
-                    source_hash(init) != HISTORY_EVENT_INIT_SHA256):
-                return False
-            self._checked_init = init
-        return True
+        checked, ok = self._checked_init
+        if init is not checked:
+            ok = getattr(init, "__devhost_patch__", None) == "history_event_init" or (
+                source_hash(init) == HISTORY_EVENT_INIT_SHA256)
+            self._checked_init = (init, ok)
+        return ok
 
-    def parse(self, text: str) -> tuple[list[Any], dict[str, Any]] | None:
-        """(HistoryEvents, the other fields) exactly as the SDK would build them, or None."""
+    def parse(self, text: str) -> tuple[Prebuilt, dict[str, Any]] | None:
+        """(the history to build, the other fields) exactly as the SDK would have them, or None.
+
+        Reading the text has no side effects; anything unusual there gives None. Building the
+        events (``dt_parse``, ``HistoryEvent.__init__``) happens when the rewritten ``__init__``
+        asks, after its arguments are bound, where the SDK builds them; it raises what they raise.
+        """
         event_cls = self._module.HistoryEvent
         if not self._init_ok(event_cls):
             return None
         try:
-            return self._parse(text, event_cls)
-        except Exception:  # anything unusual: the SDK's own path does it again, and raises if it raises
+            return self._read(text, event_cls)
+        except Exception:  # anything unusual: the SDK's own path reads it again, and raises if it raises
             return None
 
-    def _parse(self, text: str, event_cls: Any) -> tuple[list[Any], dict[str, Any]] | None:
+    def _read(self, text: str, event_cls: Any) -> tuple[Prebuilt, dict[str, Any]] | None:
         if len(text) < MIN_TEXT:  # histories only grow: nothing is kept for a text this short
             return None
         scan = self._scan
@@ -149,35 +159,48 @@ class HistoryCache:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
-        events: list[Any] = []
-        if entry is not None:
-            shared = entry.shared(text)
-            self._instantiate(entry, shared, events, event_cls)
-            self.reused += shared
-            starts, ends, templates = entry.starts[:shared], entry.ends[:shared], entry.templates[:shared]
-            pos = _next(text, ends[-1])
-        else:
-            starts, ends, templates = [], [], []
-            pos = first
+        shared = entry.shared(text) if entry is not None else 0
+        pos = _next(text, entry.ends[shared - 1]) if entry is not None else first
+        starts, ends, values = [], [], []
         while pos >= 0:
             value, end = scan(text, pos)
             if type(value) is not dict:
                 raise _Unusual
-            event = event_cls(**value)
-            events.append(event)
             starts.append(pos)
             ends.append(end)
-            deep = any(type(field) is dict or type(field) is list for field in value.values())
-            templates.append(None if deep else (dict(event.__dict__), value["Timestamp"]))
+            values.append(value)
             pos = _next(text, end)
         others = _others(text[~pos + 1:])
         if others is None:
             return None
-        self._keep(key, _Entry(text[:ends[-1]], starts, ends, templates))
-        return events, others
 
-    def _instantiate(self, entry: _Entry, count: int, events: list[Any], event_cls: Any) -> None:
+        def build() -> list[Any]:
+            return self._build(key, text, entry, shared, (starts, ends, values), event_cls)
+
+        return Prebuilt(build), others
+
+    def _build(self, key: str, text: str, entry: _Entry | None, shared: int,
+               new: tuple[list[int], list[int], list[dict[str, Any]]], event_cls: Any) -> list[Any]:
+        """The kept events ``entry`` shares with ``text`` from their dicts, then the new ones;
+        keeps the whole history for the next call."""
+        events: list[Any] = []
         append = events.append
+        starts, ends, templates = [], [], []
+        if entry is not None:
+            self._instantiate(entry, shared, append, event_cls)
+            self.reused += shared
+            starts, ends, templates = entry.starts[:shared], entry.ends[:shared], entry.templates[:shared]
+        for value in new[2]:
+            event = event_cls(**value)
+            append(event)
+            deep = any(type(field) is dict or type(field) is list for field in value.values())
+            templates.append(None if deep else (dict(event.__dict__), value["Timestamp"]))
+        starts.extend(new[0])
+        ends.extend(new[1])
+        self._keep(key, _Entry(text[:ends[-1]], starts, ends, templates))
+        return events
+
+    def _instantiate(self, entry: _Entry, count: int, append: Callable[[Any], None], event_cls: Any) -> None:
         new = object.__new__
         dt_parse = self._module.dt_parse
         scan, prefix, starts = self._scan, entry.prefix, entry.starts
@@ -231,7 +254,7 @@ def build(module: Any, original: Any) -> Any:
     init = vars(context_cls)["__init__"]
     fast_init = rewrite(init, [(_HISTORY_LINE, _HISTORY_LINE.replace(
         "[HistoryEvent(**he) for he in history]",
-        "history.events if type(history) is _devhost_prebuilt else [HistoryEvent(**he) for he in history]")),
+        "history.build() if type(history) is _devhost_prebuilt else [HistoryEvent(**he) for he in history]")),
         (_STARTED_EXPRESSION,
          "(_devhost_first_started(self.histories, HistoryEventType.ORCHESTRATOR_STARTED) or [][0])")],
         {"_devhost_prebuilt": Prebuilt, "_devhost_first_started": first_started})
@@ -245,9 +268,9 @@ def build(module: Any, original: Any) -> Any:
                 and vars(cls)["__init__"] is init):
             parsed = cache.parse(json_string)
             if parsed is not None:
-                events, others = parsed
+                history, others = parsed
                 context = new(cls)
-                fast_init(context, history=Prebuilt(events), **others)
+                fast_init(context, history=history, **others)
                 return context
         return plain_from_json(cls, json_string)
 

@@ -151,6 +151,34 @@ def test_unusual_texts_give_what_the_sdk_gives(small):
     assert sum(outcome[0] == "raised" for outcome in outcomes) >= 10  # the list exercises the errors
 
 
+def test_timestamp_warnings_and_errors_come_as_often_and_in_the_same_order(small):
+    import warnings
+
+    base = _text(_history(20))
+    close = base.index("], \"input\"")
+    head, tail = base[:close], base[close:]
+    odd = ', {"EventType": 5, "EventId": 1, "IsPlayed": true, "Timestamp": "2024-01-01T00:00:00 XYZ"}'
+    bad = ', {"EventType": 5, "EventId": 1, "IsPlayed": true, "Timestamp": "nope"}'
+    texts = [head + odd + tail, head + odd + ", ]" + tail[1:], head + odd + bad + tail,
+             head + odd + tail.replace('"instanceId"', '"instance"'), head + bad + tail.replace('"instanceId"', '"x"')]
+
+    def run(text: str) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = _build(text)
+        return outcome, [(w.category, str(w.message)) for w in caught]
+
+    results = []
+    for text in texts:
+        _all(False)
+        results.append(run(text))
+        _all(True)
+        Context.from_json(base)
+        assert run(text) == results[-1]
+        assert run(text) == results[-1]
+    assert results[0][1] and results[0][0][0] == "ok"  # dateutil warned about the zone, and parsed it
+
+
 def test_an_error_inside_init_points_at_the_sdk_line(small):
     events = [e for e in _history(20) if e["EventType"] != 12]
     text = _text(events)
