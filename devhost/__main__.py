@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-fast-timestamps", action="store_true",
                         help="parse every history timestamp with dateutil (same results, slower)")
     parser.add_argument("--no-sdk-patches", action="store_true",
-                        help="leave the SDK's replay unpatched (devhost/sdk_patches.py; same results, slower)")
+                        help="leave the SDK's replay unpatched (devhost/sdk_patches/; same results, slower)")
     parser.add_argument("--verbose", "-v", action="store_true")
     return parser.parse_args(argv)
 

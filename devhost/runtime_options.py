@@ -36,7 +36,7 @@ class RuntimeOptions:
     # Parse the host's own timestamp format fast in the SDK's replay (devhost/fast_timestamps.py);
     # None follows DEVHOST_FAST_TIMESTAMPS (default on). Same results as dateutil either way.
     fast_timestamps: bool | None = None
-    # Exact patches for per-call waste in the SDK's replay (devhost/sdk_patches.py); None follows
+    # Exact patches for per-call waste in the SDK's replay (devhost/sdk_patches/); None follows
     # DEVHOST_SDK_PATCHES (default on). The SDK's output is the same either way.
     sdk_patches: bool | None = None
     # Payload caps of the emulated backend (host.json storageProvider.type; devhost/payloads.py).

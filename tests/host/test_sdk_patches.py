@@ -1,4 +1,4 @@
-"""The SDK patches (``devhost/sdk_patches.py``) and the timestamp cache change nothing the SDK returns.
+"""The SDK patches (``devhost/sdk_patches/``) and the timestamp cache change nothing the SDK returns.
 
 Every check hands the SDK the same context JSON with every patch off (``dateutil``, the SDK as
 installed) and on (``fast_timestamps`` with its cache, ``sdk_patches``), and requires the SDK's
@@ -8,6 +8,7 @@ and every orchestrator call the host made while running the host test app's orch
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from devhost import fast_timestamps, sdk_patches
+from devhost.sdk_patches import context_cache
 from devhost import protocol as p
 from devhost.app_index import load_app
 from devhost.invoke import call_orchestrator
@@ -43,18 +45,24 @@ def _output(info, context: str) -> str:
 
 
 def _compare(calls: list[tuple[object, str]]) -> int:
-    """Each call with everything off, on, and on again (cache warm); returns how many returned."""
-    returned = 0
-    for info, context in calls:
-        _all(False)
-        off = _output(info, context)
-        _all(True)
-        on = _output(info, context)
-        again = _output(info, context)
-        assert on == off, context[:300]
-        assert again == off
-        returned += off.startswith("ok:")
-    return returned
+    """Every call with everything off, then every call in order with everything on, twice (the
+    second time with every cache warm); returns how many returned.
+
+    In order, as the host makes them, so that ``context_cache`` meets each episode's history
+    after the one before (the previous episode's new events changed, as ``IsPlayed`` turns true).
+    """
+    _all(False)
+    off = [_output(info, context) for info, context in calls]
+    _all(True)
+    for _ in range(2):
+        for (info, context), expected in zip(calls, off):
+            assert _output(info, context) == expected, context[:300]
+    return sum(out.startswith("ok:") for out in off)
+
+
+@pytest.fixture(autouse=True)
+def _cache_every_history(monkeypatch):
+    monkeypatch.setattr(context_cache, "MIN_TEXT", 0)  # the recorded histories are short
 
 
 def _episodes(recorded: RecordedInstance) -> list[str]:
@@ -74,8 +82,8 @@ def _episodes(recorded: RecordedInstance) -> list[str]:
 
 def test_patches_install_here():
     _all(True)
-    assert sdk_patches.status() == {"executor_init": "on", "history_event_init": "on", "strict_mode": "on",
-                                    "codecs": "on"}
+    assert sdk_patches.status() == {patch.name: "on" for patch in sdk_patches.PATCHES}
+    assert len(sdk_patches.PATCHES) == 14
     assert fast_timestamps.enabled()
 
 
@@ -115,6 +123,31 @@ async def test_host_calls_give_identical_sdk_output(env, knobs, monkeypatch, nam
     await env.wait(instance_id)
     assert calls
     _compare(calls)
+    if len(calls) > 1:  # the later episodes' histories were built from the earlier ones'
+        assert _context_cache().reused > 0
+
+
+def _context_cache() -> context_cache.HistoryCache:
+    module = importlib.import_module("azure.durable_functions.models.DurableOrchestrationContext")
+    return vars(module.DurableOrchestrationContext)["from_json"].__func__.cache
+
+
+def test_new_events_start_matches_the_sdk_for_any_sequence():
+    module = importlib.import_module("azure.durable_functions.models.TaskOrchestrationExecutor")
+    from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
+
+    _all(False)
+    executor = module.TaskOrchestrationExecutor()
+    original = module.TaskOrchestrationExecutor._find_new_events_start_index
+    _all(True)
+    patched = module.TaskOrchestrationExecutor._find_new_events_start_index
+    assert patched is not original
+    kinds = [[], [12], [0], [12, 0, 4, 13, 12, 5], [0, 12, 12, 13], [4, 5, 13]]
+    for types in kinds:
+        history = [HistoryEvent(EventType=t, EventId=-1, IsPlayed=True, Timestamp="2024-01-01T00:00:00Z")
+                   for t in types]
+        for sequence in (history, tuple(history)):
+            assert patched(executor, sequence) == original(executor, sequence), types
 
 
 def test_strict_mode_reads_the_environment_live(monkeypatch):
@@ -199,7 +232,7 @@ def test_codecs_stand_in_answers_as_json():
 
     _all(True)
     codecs = module.json
-    assert isinstance(codecs, sdk_patches._Codecs)
+    assert isinstance(codecs, sdk_patches.Codecs)
     hook_out = module._serialize_custom_object
     hook_in = module._deserialize_custom_object
     values = [None, 1, 1.5, float("inf"), "t\u00e9xt", "\ud800", [1, {"a": [None, True]}], {"k": "v", "2": 3},
@@ -224,3 +257,33 @@ def test_codecs_stand_in_answers_as_json():
     assert codecs.JSONDecodeError is json.JSONDecodeError
     _all(False)
     assert module.json is json
+
+
+def test_the_kept_encoder_after_errors_and_inside_a_to_json():
+    import azure.functions._durable_functions as module
+
+    _all(True)
+    hook = module._serialize_custom_object
+    circular: list = [1]
+    circular.append(circular)
+    failing = [[1, {"a": object()}]]
+
+    class Nested:
+        def to_json(self):  # serializes through df_dumps while the outer call is running
+            return {"inner": module.df_dumps([self.shared, Plain()]), "shared": self.shared}
+
+    class Plain:
+        def to_json(self):
+            return "p"
+
+    nested = Nested()
+    nested.shared = [1, 2]
+    for value in (circular, failing, [failing, failing], {"x": nested, "y": nested.shared}, nested, "text", 3):
+        outcomes = []
+        for codecs in (module.json, json):
+            try:
+                outcomes.append(("ok", codecs.dumps(value, default=hook)))
+            except Exception as exc:
+                outcomes.append((type(exc), str(exc)))
+        assert outcomes[0] == outcomes[1], value
+        assert module.json.dumps([1, [2]], default=hook) == "[1, [2]]"  # nothing left over
