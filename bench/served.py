@@ -40,8 +40,10 @@ async def served_starts(store: Any, starts: int = 1000, clients: int = 100, clie
         process = await asyncio.create_subprocess_exec(
             sys.executable, str(Path(__file__).resolve()), "--client", env.base_url + START_PATH,
             env.keys.system, str(starts), str(clients), str(client_timeout),
-            stdout=asyncio.subprocess.PIPE)
-        out, _ = await process.communicate()
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await process.communicate()
+        if process.returncode != 0 or not out.strip():
+            raise RuntimeError(f"the client process failed (exit {process.returncode}):\n{err.decode()[-2000:]}")
         result = json.loads(out)
         for instance_id in result.pop("instance_ids"):  # untimed: leave no work behind
             await env.wait(instance_id, timeout=settle_timeout)
@@ -74,7 +76,7 @@ async def client_burst(url: str, headers: dict[str, str], body: Callable[[int], 
                 ids.append(answer["id"])
             except asyncio.TimeoutError:
                 errors["timeouts"] += 1
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, ValueError, KeyError):  # (an answer that is not a start's JSON)
                 errors["other"] += 1
 
     connector = aiohttp.TCPConnector(limit=clients)
