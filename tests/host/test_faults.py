@@ -1,7 +1,11 @@
 """Fault injection and the poison policy (issue 6): outputs stay the same, nothing loops forever."""
 from __future__ import annotations
 
+import uuid
 from collections import Counter
+
+import pytest
+import pytest_asyncio
 
 from devhost.faults import FaultPlan
 from devhost.protocol import EventType
@@ -11,11 +15,29 @@ from tests.host.conftest import HOST_TEST_APP
 CHAIN_OUTPUT = ["Hello Oslo!", "Hello Seattle!"]
 
 
-async def _run(faults: FaultPlan, name: str = "chain", input="Oslo"):
-    async with DurableTestHost.start_time_skipping(HOST_TEST_APP, faults=faults) as env:
+async def _run(faults: FaultPlan, name: str = "chain", input="Oslo", store=None):
+    async with DurableTestHost.start_time_skipping(HOST_TEST_APP, faults=faults, store=store) as env:
         instance_id = await env.start(name, input)
-        status = await env.wait(instance_id)
+        status = await env.wait(instance_id, timeout=60)
         return status, await env.history(instance_id)
+
+
+@pytest_asyncio.fixture(params=["memory", "azure"])
+async def store(request: pytest.FixtureRequest):
+    """The worker-crash tests on both stores: on Azure Storage the crashed item is held by this
+    process (leased), and the retry must take it again."""
+    if request.param == "memory":
+        yield None
+        return
+    from devhost.store.azure import AzureStore
+
+    azure = AzureStore(request.getfixturevalue("azurite"), "faults" + uuid.uuid4().hex[:10])
+    try:
+        yield azure
+    finally:
+        await azure.open()
+        await azure.delete_task_hub()
+        await azure.close()
 
 
 def _no_duplicate_scheduling(history: list[dict]) -> None:
@@ -32,9 +54,9 @@ async def test_crash_between_execution_and_commit_redoes_the_episode(knobs):
     _no_duplicate_scheduling(history)
 
 
-async def test_activity_worker_crash_is_retried_at_least_once(knobs):
+async def test_activity_worker_crash_is_retried_at_least_once(knobs, store):
     faults = FaultPlan(crash_activity={"hello": 2})
-    status, history = await _run(faults)
+    status, history = await _run(faults, store=store)
     assert status["output"] == CHAIN_OUTPUT
     assert faults.injected["activity crash"] == 2
     _no_duplicate_scheduling(history)
@@ -63,9 +85,9 @@ async def test_injected_activity_failures_are_retried_by_the_retry_policy(knobs)
     assert sum(1 for e in history if e["EventType"] == EventType.TaskFailed) == 2
 
 
-async def test_poison_activity_is_stopped_after_five_attempts(knobs):
+async def test_poison_activity_is_stopped_after_five_attempts(knobs, store):
     faults = FaultPlan(crash_activity={"boom": 100})
-    status, _ = await _run(faults, "catch_failure")
+    status, _ = await _run(faults, "catch_failure", store=store)
     assert "poison message" in status["output"]
     assert faults.injected["activity crash"] == 5
 
