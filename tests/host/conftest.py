@@ -1,12 +1,15 @@
 """Fixtures for the host's own tests: the purpose-built app in ``tests/host/app``."""
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
 
+from devhost.store.base import Store
+from devhost.store.memory import MemoryStore
 from devhost.testing import DurableTestHost
 
 HOST_TEST_APP = Path(__file__).resolve().parent / "app"
@@ -30,6 +33,24 @@ def knobs():
 async def env(knobs) -> AsyncIterator[DurableTestHost]:
     async with DurableTestHost.start_time_skipping(HOST_TEST_APP) as host:
         yield host
+
+
+@pytest_asyncio.fixture(params=["memory", "azure"])
+async def either_store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """Each kind of store, fresh: a ``MemoryStore``, then an ``AzureStore`` on a new task hub of
+    Azurite (dropped afterwards; the host has closed the store by then)."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    from devhost.store.azure import AzureStore
+
+    azure = AzureStore(request.getfixturevalue("azurite"), "t" + uuid.uuid4().hex[:12])
+    try:
+        yield azure
+    finally:
+        await azure.open()
+        await azure.delete_task_hub()
+        await azure.close()
 
 
 @pytest.fixture

@@ -14,14 +14,11 @@ body limit (Azure/azure-functions-durable-extension ``LocalHttpListener.cs``,
 from __future__ import annotations
 
 import json
-import uuid
 from typing import AsyncIterator
 
-import pytest
 import pytest_asyncio
 
 from devhost.store.base import Store
-from devhost.store.memory import MemoryStore
 from devhost.testing import DurableTestHost
 
 from .conftest import HOST_TEST_APP
@@ -29,21 +26,10 @@ from .conftest import HOST_TEST_APP
 BIG = 4_700_000  # bytes: the 4.7 MB, well above DTS's 1 MiB and Azure Storage's blob thresholds
 
 
-@pytest_asyncio.fixture(params=["memory", "azure"])
-async def big_env(request: pytest.FixtureRequest, knobs) -> AsyncIterator[DurableTestHost]:
-    store: Store
-    if request.param == "memory":
-        store = MemoryStore()
-    else:
-        from devhost.store.azure import AzureStore
-
-        store = AzureStore(request.getfixturevalue("azurite"), "big" + uuid.uuid4().hex[:10])
-    async with DurableTestHost.start_time_skipping(HOST_TEST_APP, store=store) as env:
-        try:
-            yield env
-        finally:
-            if request.param == "azure":
-                await store.delete_task_hub()  # type: ignore[attr-defined]
+@pytest_asyncio.fixture
+async def big_env(either_store: Store, knobs) -> AsyncIterator[DurableTestHost]:
+    async with DurableTestHost.start_time_skipping(HOST_TEST_APP, store=either_store) as env:
+        yield env
 
 
 async def test_a_4_7_mb_output_completes_on_azure_storage(big_env, request):

@@ -87,7 +87,7 @@ class InstancesMixin(AzureBase):
         if row.get("RuntimeStatus") not in _MAY_LAG or not row.get("InstanceId"):
             return row
         instance_id = row["InstanceId"]
-        sentinel = self._current_sentinel(instance_id) or await self._read_sentinel(instance_id)
+        sentinel = await self._stored_sentinel(instance_id)
         if sentinel is None or view_key(sentinel.entity) != view_key(row):
             return row  # (gone, or moved on: its holder rewrites the row right after its commit)
         return {**row, **{name: sentinel.entity[name] for name in VOLATILE_VIEW_COLUMNS if name in sentinel.entity}}
@@ -166,8 +166,7 @@ class InstancesMixin(AzureBase):
         read under the lease)."""
         known = self._sentinels.get(instance_id)
         if (known is not None and instance_id in self._held_targets and known.status not in TERMINAL_STATUSES
-                and (known.written_here or time.monotonic() - known.read_at <= 1.0)
-                and self._current_sentinel(instance_id) is None):
+                and (known.written_here or time.monotonic() - known.read_at <= 1.0)):
             return await self._record_from(known.entity, known.etag)
         return await self.get_instance(instance_id)
 
@@ -175,10 +174,14 @@ class InstancesMixin(AzureBase):
         """The stored state: from memory while this process holds the instance's lease without a
         break (only its own commits move an active instance on then: ``_current_sentinel``), which
         answers the episode's read and the status reads of waiters and clients alike."""
-        sentinel = self._current_sentinel(instance_id) or await self._read_sentinel(instance_id)
+        sentinel = await self._stored_sentinel(instance_id)
         if sentinel is None:
             return None
         return await self._record_from(sentinel.entity, sentinel.etag)
+
+    async def _stored_sentinel(self, instance_id: str) -> _Sentinel | None:
+        """The stored sentinel: from memory when ``_current_sentinel`` may answer, else read."""
+        return self._current_sentinel(instance_id) or await self._read_sentinel(instance_id)
 
     async def query_instances(self, query: InstanceQuery) -> tuple[list[InstanceRecord], str | None]:
         parts: list[str] = []

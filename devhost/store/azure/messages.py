@@ -49,6 +49,8 @@ class MessagesMixin(AzureBase):
         again elsewhere after this lease ran out, and finished first), the result is stored
         alone: a repeat, which messages_for drops."""
         pending = sorted(self._deferred_deletes.pop(message.target, ()))
+        if work_row is None and not pending:
+            return await self._put_message(message)
         uploads: list[tuple[str, str]] = []
         entity = self._message_entity(message, uploads)
         await self._upload(uploads)
@@ -99,12 +101,12 @@ class MessagesMixin(AzureBase):
             return await self._query_messages(target)
         self._inbox_building[target] = building = {}
         try:
-            messages = await self._query_messages(target)
+            box = {m.id: m for m in await self._query_messages(target)} | building
         finally:
             self._inbox_building.pop(target, None)
         if target in self._held_targets:
-            self._inbox[target] = {**{m.id: m for m in messages}, **building}
-        return sorted({**{m.id: m for m in messages}, **building}.values(), key=lambda m: escape_key(m.id))
+            self._inbox[target] = box
+        return sorted(box.values(), key=lambda m: escape_key(m.id))
 
     def _inbox_add(self, message: Message) -> None:
         for box in (self._inbox.get(message.target), self._inbox_building.get(message.target)):
@@ -189,10 +191,8 @@ class MessagesMixin(AzureBase):
         return [m for m in messages if m.id in processed]
 
     async def delete_messages(self, ids: list[str]) -> None:
-        for box in self._inbox.values():  # (the ids' targets are not known here)
-            if box:
-                for message_id in ids:
-                    box.pop(message_id, None)
+        for target in self._inbox:  # (the ids' targets are not known here)
+            self._inbox_drop(target, ids)
         known = [(i, self._msg_index[i][0]) for i in ids if i in self._msg_index]
         unknown = [i for i in ids if i not in self._msg_index]
         for message_id in unknown:  # rare: ids this process never read; find their partition

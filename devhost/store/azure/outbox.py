@@ -22,7 +22,7 @@ from typing import Any, Collection, Iterable, Sequence
 from azure.core.exceptions import ResourceNotFoundError
 
 from ..base import TERMINAL_STATUSES, InstanceRecord, Message, ParentRef, WorkItem
-from .client import AzureBase
+from .client import AzureBase, _LazyWork
 from .keys import escape_key
 
 OUTBOX_PREFIX = "outbox-"
@@ -83,12 +83,12 @@ class OutboxMixin(AzureBase):
             await self._create_child(_record(record), Message(**start))
         work = [WorkItem(**w) for w in payload.get("work", ())]
         kept = keep_for is not None and not blobs
+        lazy = {item.id for item in work if kept and item.id in lease_work}  # (work.py: the kept row holds them)
         for item in work:
-            if kept and item.id in lease_work:
-                self._add_lazy_work(item)  # (work.py: the kept row holds it while it runs here)
+            if item.id in lazy:
+                self._add_lazy_work(_LazyWork(item))
         await asyncio.gather(*(self._put_message(Message(**m)) for m in payload.get("messages", ())),
-                             *(self._put_work(item, item.id in lease_work) for item in work
-                               if not (kept and item.id in lease_work)))
+                             *(self._put_work(item, item.id in lease_work) for item in work if item.id not in lazy))
         deleted = payload.get("deleted") or []
         if deleted:
             await self._delete_message_rows([(mid, pk) for mid in deleted])

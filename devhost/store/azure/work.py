@@ -82,8 +82,8 @@ class WorkMixin(AzureBase):
     # only if the outbox row is about to go while the item still runs: at the instance's next
     # commit, the lease's release or loss (``_store_lazy_work``). A chain's step completes
     # before the commit it causes, so none of its work items is ever written.
-    def _add_lazy_work(self, item: WorkItem) -> None:
-        self._lazy_work.setdefault(item.instance_id, {})[item.id] = _LazyWork(item)
+    def _add_lazy_work(self, lazy: _LazyWork) -> None:
+        self._lazy_work.setdefault(lazy.item.instance_id, {})[lazy.item.id] = lazy
 
     def _take_lazy_work(self, item: WorkItem) -> _LazyWork | None:
         items = self._lazy_work.get(item.instance_id)
@@ -209,7 +209,7 @@ class WorkMixin(AzureBase):
             await self._put_result(result, None if lazy else (escape_key(item.instance_id), escape_key(item.id)))
         except BaseException:
             if lazy is not None:  # still to be done: the outbox row's end stores it
-                self._lazy_work.setdefault(item.instance_id, {})[item.id] = lazy
+                self._add_lazy_work(lazy)
             raise
         blob = self._work_blobs.pop(item.id, None)
         if blob:
