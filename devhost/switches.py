@@ -1,8 +1,11 @@
 """On/off switches of the host's exact fast paths (``fast_timestamps``, ``sdk_patches``)."""
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import inspect
 import os
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 
 def env_on(name: str) -> bool:
@@ -18,3 +21,22 @@ def configure(enabled: bool | None, env_var: str, install: Callable[[], bool], u
         return install()
     uninstall()
     return False
+
+
+def source_hashes(sources: Mapping[str, Any]) -> dict[str, str]:
+    """First 16 hex digits of sha256(inspect.getsource(...)) of each named function or class."""
+    return {name: hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16] for name, obj in sources.items()}
+
+
+def checked_code_status(checked: Mapping[str, tuple[str, ...]], recorded: Mapping[str, str],
+                        sources: Callable[[], Mapping[str, Any]]) -> str | None:
+    """None when every distribution in ``checked`` has a checked version and the code a fast path
+    mirrors (``sources()``) hashes to the ``recorded`` digests; else why not."""
+    for distribution, versions in checked.items():
+        version = importlib.metadata.version(distribution)
+        if version not in versions:
+            return f"{distribution} {version} is not a checked version ({', '.join(versions)})"
+    changed = [name for name, digest in source_hashes(sources()).items() if recorded.get(name) != digest]
+    if changed:
+        return f"the SDK's code changed: {', '.join(changed)}"
+    return None

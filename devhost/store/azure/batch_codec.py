@@ -22,14 +22,12 @@ compares bodies byte for byte and parses real Azurite answers both ways. Switch:
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.metadata
-import inspect
 import types
 from http.client import HTTPResponse
 from typing import Any, Sequence
 from uuid import uuid4
 
+from ... import switches
 from ...switches import env_on
 
 ENV_VAR = "DEVHOST_FAST_BATCH"
@@ -57,22 +55,14 @@ SOURCE_SHA256 = {
 
 
 def source_hashes() -> dict[str, str]:
-    return {name: hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16]
-            for name, obj in _sources().items()}
+    return switches.source_hashes(_sources())
 
 
 @functools.cache
 def status() -> str | None:
     """None when the fast path may be installed, else why not (the installed SDK cannot change
     under a running process)."""
-    for distribution, versions in CHECKED.items():
-        version = importlib.metadata.version(distribution)
-        if version not in versions:
-            return f"{distribution} {version} is not a checked version ({', '.join(versions)})"
-    changed = [name for name, digest in source_hashes().items() if digest != SOURCE_SHA256[name]]
-    if changed:
-        return f"the SDK's code changed: {', '.join(changed)}"
-    return None
+    return switches.checked_code_status(CHECKED, SOURCE_SHA256, _sources)
 
 
 def install(table_client: Any, enabled: bool | None = None) -> bool:
@@ -87,14 +77,15 @@ def install(table_client: Any, enabled: bool | None = None) -> bool:
 
 # ---------------------------------------------------------------------------- the request
 def encode(requests: Sequence[Any], batch_boundary: str, changeset_boundary: str) -> bytes:
-    """The body azure-core writes for one changeset holding ``requests`` (already serialisable)."""
+    """The body azure-core writes for one changeset holding ``requests`` (each an ``HttpRequest``
+    ready to ``serialize()``, or its serialized bytes)."""
     out = [b"--", batch_boundary.encode(), CRLF,
            b"Content-Type: multipart/mixed; boundary=", changeset_boundary.encode(), CRLF, CRLF]
     delimiter = b"--" + changeset_boundary.encode()
     for index, request in enumerate(requests):
         out += [delimiter, CRLF, b"Content-Type: application/http", CRLF,
                 b"Content-Transfer-Encoding: binary", CRLF, b"Content-ID: ", str(index).encode(), CRLF, CRLF,
-                request.serialize(), CRLF]
+                request if isinstance(request, bytes) else request.serialize(), CRLF]
     out += [delimiter, b"--", CRLF, CRLF, b"--", batch_boundary.encode(), b"--", CRLF]
     return b"".join(out)
 
@@ -147,30 +138,71 @@ def _response_parts(body: bytes, content_type: str) -> list[bytes]:
     return responses
 
 
-def read_success(body: bytes, content_type: str, count: int) -> list[dict[str, Any]] | None:
-    """The SDK's result for an answer whose ``count`` parts all succeeded; None otherwise."""
+def _status_and_etag(data: bytes) -> tuple[int, str | None]:
+    """Status and ETag of one part's response in the shape Azure Storage and Azurite write
+    (status line, ``Name: value`` headers); ``Unreadable`` for anything else."""
+    head, sep, _ = data.partition(CRLF + CRLF)
+    lines = head.split(CRLF)
+    version, _, rest = lines[0].partition(b" ")
+    code = rest[:3]
+    if not sep or version not in (b"HTTP/1.1", b"HTTP/1.0") or len(code) != 3 or not code.isdigit():
+        raise Unreadable("not a plain status line")
+    etags = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or line[:1] in (b" ", b"\t"):
+            raise Unreadable(f"header line {line!r}")
+        if name.strip().lower() == b"etag":
+            etags.append(value.strip().decode("latin-1"))
+    if len(etags) > 1:
+        raise Unreadable("more than one ETag")
+    return int(code), etags[0] if etags else None
+
+
+def _status_and_etag_by_http_client(data: bytes) -> tuple[int, str | None]:
     # (imported here: a private name of the checked azure-core, used only once status() allowed it)
     from azure.core.utils._pipeline_transport_rest_shared import BytesIOSocket
 
+    response = HTTPResponse(BytesIOSocket(data))  # type: ignore[arg-type] (as azure-core reads a part)
+    response.begin()
+    return response.status, response.getheader("ETag")
+
+
+def read_success(body: bytes, content_type: str, count: int) -> list[dict[str, Any]] | None:
+    """The SDK's result for an answer whose ``count`` parts all succeeded; None otherwise. A part
+    in a shape the quick reader does not know is read with ``http.client``, as azure-core does."""
     raw = _response_parts(body, content_type)
     if len(raw) != count:
         return None
     results = []
     for data in raw:
-        response = HTTPResponse(BytesIOSocket(data))  # type: ignore[arg-type] (as azure-core reads a part)
-        response.begin()
-        if not 200 <= response.status < 300:
+        try:
+            status, etag = _status_and_etag(data)
+        except Unreadable:
+            status, etag = _status_and_etag_by_http_client(data)
+        if not 200 <= status < 300:
             return None
-        etag = response.getheader("ETag")
         results.append({"etag": etag} if etag is not None else {})
     return results
 
 
 # ---------------------------------------------------------------------------- the replacement
+def transaction_body(reqs: Sequence[Any]) -> tuple[bytes, str, str]:
+    """(body, batch boundary, changeset boundary) of the transaction of the SDK's sub-requests
+    ``reqs``, each first given the headers the SDK's pipeline gives it."""
+    from azure.core.pipeline import PipelineContext, PipelineRequest
+    from azure.data.tables._policies import StorageHeadersPolicy
+
+    policy = StorageHeadersPolicy()
+    for req in reqs:  # what the pipeline's _prepare_multipart_mixed_request does to each part
+        policy.on_request(PipelineRequest(req, PipelineContext(None)))
+    changeset_boundary, batch_boundary = f"changeset_{uuid4()}", f"batch_{uuid4()}"
+    return encode(reqs, batch_boundary, changeset_boundary), batch_boundary, changeset_boundary
+
+
 async def fast_batch_send(self: Any, table_name: str, *reqs: Any, **kwargs: Any) -> list[Any]:
     """``AsyncTablesBaseClient._batch_send`` (azure-data-tables 12.7.0) with the body written and,
     when every operation succeeded, the answer read without ``email``; the rest is the SDK's."""
-    from azure.core.pipeline import PipelineContext, PipelineRequest
     from azure.core.rest import HttpRequest
     from azure.data.tables._error import (
         RequestTooLargeError, TableTransactionError, _decode_error, _validate_tablename_error,
@@ -179,10 +211,7 @@ async def fast_batch_send(self: Any, table_name: str, *reqs: Any, **kwargs: Any)
     from azure.data.tables._policies import StorageHeadersPolicy
 
     policies = [StorageHeadersPolicy()]
-    for req in reqs:  # what the pipeline's _prepare_multipart_mixed_request does to each part
-        for policy in policies:
-            policy.on_request(PipelineRequest(req, PipelineContext(None)))
-    changeset_boundary, batch_boundary = f"changeset_{uuid4()}", f"batch_{uuid4()}"
+    body, batch_boundary, changeset_boundary = transaction_body(reqs)
     request = HttpRequest(
         method="POST",
         url=f"{self.scheme}://{self._primary_hostname}/$batch",
@@ -194,7 +223,7 @@ async def fast_batch_send(self: Any, table_name: str, *reqs: Any, **kwargs: Any)
             "Accept": "application/json",
         },
     )
-    request.set_bytes_body(encode(reqs, batch_boundary, changeset_boundary))
+    request.set_bytes_body(body)
     request.headers["Content-Type"] = "multipart/mixed; boundary=" + batch_boundary
 
     response = await self._client.send_request(request, stream=True, **kwargs)

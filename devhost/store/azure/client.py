@@ -20,6 +20,7 @@ from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
 from ..base import TERMINAL_STATUSES, Message, Store, WorkItem, background_work
 from . import batch_codec
+from .lean_tables import LeanAccount
 from .keys import escape_key, normalize_connection_string, validate_task_hub
 from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
 
@@ -94,6 +95,8 @@ class AzureBase(Store):
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.faults = WriteFaults()
         self.fast_batch: bool | None = None  # batch_codec's fast transactions (None: DEVHOST_FAST_BATCH)
+        self.lean_tables: bool | None = None  # lean_tables' single-entity requests (None: DEVHOST_LEAN_TABLES)
+        self._lean: LeanAccount | None = None
         # Extra keyword arguments for the SDK clients (e.g. bench/storage_requests.py's raw_request_hook).
         self.client_kwargs: dict[str, Any] = {}
         hub = task_hub
@@ -172,9 +175,12 @@ class AzureBase(Store):
         slots = asyncio.Semaphore(self.background_requests)  # for tables and blobs together
         self._service = TableServiceClient.from_connection_string(
             self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
+        self._lean = LeanAccount(gate=slots, trust_env=bool(urllib.request.getproxies()),
+                                 request_hook=self.client_kwargs.get("raw_request_hook"))
         for key, name in self.table_names.items():
             table = await self._service.create_table_if_not_exists(name)
-            batch_codec.install(table, self.fast_batch)
+            fast_batch = batch_codec.install(table, self.fast_batch)
+            table = self._lean.client(table, self.lean_tables, transactions=fast_batch)
             self._t[key] = Tracked(table, TABLE_WRITES, self.faults, key)
         # Work items are rows of the Messages table (in their instance's partition, so that an
         # activity's result and the deletion of its work item are one transaction); a client
@@ -211,6 +217,9 @@ class AzureBase(Store):
         for client in {id(c._client): c for c in self._t.values()}.values():
             await client.close()
         self._t.clear()
+        if self._lean is not None:
+            await self._lean.close()
+            self._lean = None
         if self._blob_service is not None:
             await self._blob_service.close()
         if self._service is not None:
