@@ -18,8 +18,9 @@ from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient
 
-from ..base import TERMINAL_STATUSES, Message, Store, WorkItem, background_work
+from ..base import TERMINAL_STATUSES, Message, Store, WorkItem
 from . import batch_codec
+from .gate import RequestGate
 from .lean_tables import LeanAccount
 from .keys import escape_key, normalize_connection_string, validate_task_hub
 from .tracked import BLOB_WRITES, TABLE_WRITES, Tracked, WriteFaults
@@ -59,24 +60,17 @@ class _LazyWork:
 
 
 class _GatedTransport(AioHttpTransport):
-    """At most ``limit`` requests of background work (``background_work``: the scheduler's
-    episodes, activities, polling) in flight; client requests (starts, status reads, events) and
-    lease renewals pass at once. Azurite is one process that serves a few hundred requests/s: a
-    backlog of hundreds of episodes' requests would queue every client request behind it (a
-    served start took seconds, issue 13). Azure Storage serves a client request in milliseconds
-    whatever the task hub's backlog; the gate keeps Azurite's queue short so that it does too."""
+    """The SDK clients' transport, through the store's ``RequestGate``."""
 
-    def __init__(self, slots: asyncio.Semaphore) -> None:
+    def __init__(self, gate: RequestGate) -> None:
         # Without a proxy in the environment, aiohttp's trust_env costs two thread hops per request
         # (a ~/.netrc lookup, never usable next to SharedKey's Authorization header, and a proxy
         # lookup that finds none): measured 15-20% of this host's CPU per request on Azurite.
         super().__init__(use_env_settings=bool(urllib.request.getproxies()))
-        self._slots = slots
+        self._gate = gate
 
     async def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if not background_work.get():
-            return await super().send(request, **kwargs)
-        async with self._slots:
+        async with self._gate.admit():
             return await super().send(request, **kwargs)
 
 
@@ -172,10 +166,10 @@ class AzureBase(Store):
     async def open(self) -> None:
         if self._service is not None:
             return
-        slots = asyncio.Semaphore(self.background_requests)  # for tables and blobs together
+        gate = RequestGate(self.background_requests)  # for tables and blobs together
         self._service = TableServiceClient.from_connection_string(
-            self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
-        self._lean = LeanAccount(gate=slots, trust_env=bool(urllib.request.getproxies()),
+            self.connection_string, transport=_GatedTransport(gate), **self.client_kwargs)
+        self._lean = LeanAccount(gate=gate, trust_env=bool(urllib.request.getproxies()),
                                  request_hook=self.client_kwargs.get("raw_request_hook"))
         for key, name in self.table_names.items():
             table = await self._service.create_table_if_not_exists(name)
@@ -187,7 +181,7 @@ class AzureBase(Store):
         # of their own only names their writes apart ("work.<method>").
         self._t["work"] = Tracked(self._t["messages"]._client, TABLE_WRITES, self.faults, "work")
         self._blob_service = BlobServiceClient.from_connection_string(
-            self.connection_string, transport=_GatedTransport(slots), **self.client_kwargs)
+            self.connection_string, transport=_GatedTransport(gate), **self.client_kwargs)
         container = self._blob_service.get_container_client(self.container_name)
         try:
             await container.create_container()

@@ -52,6 +52,7 @@ from yarl import URL
 from ... import switches
 from ...switches import env_on
 from . import batch_codec
+from .gate import RequestGate
 
 try:  # (the SDK's private helpers, used only once status() has checked their source)
     from azure.data.tables._deserialize import _convert_to_entity, _trim_service_metadata
@@ -64,7 +65,6 @@ except ImportError as missing:  # pragma: no cover - another SDK version
     _MISSING: ImportError | None = missing
 else:
     _MISSING = None
-from ..base import background_work
 
 ENV_VAR = "DEVHOST_LEAN_TABLES"
 CHECKED = {"azure-data-tables": ("12.7.0",), "azure-core": ("1.41.0",), "aiohttp": ("3.14.5",)}
@@ -147,7 +147,7 @@ def status() -> str | None:
 class LeanAccount:
     """The HTTP session and SharedKey signing shared by the lean clients of one store."""
 
-    def __init__(self, *, gate: asyncio.Semaphore, trust_env: bool,
+    def __init__(self, *, gate: RequestGate, trust_env: bool,
                  request_hook: Callable[[Any], None] | None = None) -> None:
         self._gate = gate
         self._trust_env = trust_env
@@ -190,10 +190,8 @@ class LeanAccount:
         if self._session is None:
             self._session = aiohttp.ClientSession(trust_env=self._trust_env, cookie_jar=aiohttp.DummyCookieJar())
         try:
-            if background_work.get():
-                async with self._gate:
-                    return await self._request(method, url, headers, body)
-            return await self._request(method, url, headers, body)
+            async with self._gate.admit():
+                return await self._request(method, url, headers, body)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
             return None
 

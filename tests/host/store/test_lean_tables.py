@@ -3,7 +3,6 @@ requests the SDK sends, answers what the SDK answers, and leaves every failure t
 errors are the SDK's own. Real requests to Azurite, side by side with the SDK's client."""
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from typing import Any, AsyncIterator, Awaitable, Callable
@@ -19,6 +18,7 @@ from azure.data.tables._table_batch import TableBatchOperations
 from azure.data.tables.aio import TableServiceClient
 
 from devhost.store.azure import AzureStore, batch_codec, lean_batch, lean_tables
+from devhost.store.azure.gate import RequestGate
 from devhost.store.azure.lean_tables import LeanAccount, LeanTableClient
 
 VOLATILE = {"x-ms-client-request-id", "x-ms-date", "date", "authorization", "user-agent"}
@@ -53,7 +53,7 @@ async def sides(azurite: str) -> AsyncIterator[tuple[Any, LeanTableClient, Captu
     new table."""
     sdk_seen, lean_seen = Captured(), Captured()
     name = "lean" + uuid.uuid4().hex[:8]
-    gate = asyncio.Semaphore(4)
+    gate = RequestGate(4)
     async with TableServiceClient.from_connection_string(azurite, raw_request_hook=sdk_seen) as service, \
             TableServiceClient.from_connection_string(azurite) as fronted:
         sdk = await service.create_table_if_not_exists(name)
@@ -253,7 +253,7 @@ def test_the_lean_client_is_on_for_the_locked_sdk_versions_and_switchable(monkey
     from azure.data.tables.aio import TableClient
 
     sdk = TableClient.from_connection_string("UseDevelopmentStorage=true", "tbl")
-    account = LeanAccount(gate=asyncio.Semaphore(1), trust_env=False)
+    account = LeanAccount(gate=RequestGate(1), trust_env=False)
     assert isinstance(account.client(sdk, True), LeanTableClient)
     assert account.client(sdk, False) is sdk
     monkeypatch.setenv(lean_tables.ENV_VAR, "0")
