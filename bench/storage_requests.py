@@ -3,7 +3,8 @@ issued them.
 
 ``RequestCounter.install(store)`` (before ``store.open()``) passes ``raw_request_hook`` to the
 store's table and blob service clients (an azure-core ``CustomHookPolicy``: it sees every HTTP
-request the SDK sends, retries included) and wraps the store's methods so that a request is
+request the SDK sends, retries included; the store's lean table client calls it for each request
+it sends itself) and wraps the store's methods so that a request is
 charged to the outermost store method it happened in (a context variable, so requests of tasks
 that method gathered are charged to it too). Real requests to Azurite; nothing is mocked.
 """

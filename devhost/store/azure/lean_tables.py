@@ -46,6 +46,7 @@ import aiohttp
 from azure.core import MatchConditions
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import ServiceResponseError
+from azure.core.pipeline.policies import UserAgentPolicy
 from azure.data.tables import TableEntity, UpdateMode
 from yarl import URL
 
@@ -212,6 +213,11 @@ def _metadata(headers: Any, content: Any = None) -> dict[str, Any]:
     return _trim_service_metadata(metadata, content=content)
 
 
+def _user_agent(sdk_client: Any) -> str:
+    """The User-Agent the client's pipeline sends (its ``UserAgentPolicy``, SDK moniker and all)."""
+    return next(policy.user_agent for policy in sdk_client._policies if isinstance(policy, UserAgentPolicy))
+
+
 class LeanTableClient:
     """An ``aio.TableClient`` whose hot single-entity operations skip the pipeline (module doc)."""
 
@@ -222,7 +228,7 @@ class LeanTableClient:
         self._transactions = transactions
         self._endpoint = sdk_client._client._config.url.rstrip("/")
         self._key = SimpleNamespace(account=named_key.name, secret=base64.b64decode(named_key.key),
-                                    user_agent=sdk_client._client._config.user_agent_policy.user_agent,
+                                    user_agent=_user_agent(sdk_client),
                                     version=sdk_client._client._config.version)
         self.table_name: str = sdk_client.table_name
 

@@ -21,7 +21,7 @@ from devhost.store.azure import AzureStore, batch_codec, lean_batch, lean_tables
 from devhost.store.azure.gate import RequestGate
 from devhost.store.azure.lean_tables import LeanAccount, LeanTableClient
 
-VOLATILE = {"x-ms-client-request-id", "x-ms-date", "date", "authorization", "user-agent"}
+VOLATILE = {"x-ms-client-request-id", "x-ms-date", "date", "authorization"}
 # keys the SDK quotes and doubles; Azure forbids / \ # ? and control characters in keys
 KEYS = ["plain", "it's", "two  spaces", "naïve ✓ 日本", "per%cent+plus&amp=eq", "(paren),comma;semi:colon@at"]
 
