@@ -20,7 +20,9 @@ One module per job: ``keys`` (names, keys, connection strings), ``client`` (clie
 lifecycle), ``blobs`` (large text), ``instances``, ``history`` (the episode commit), ``messages``,
 ``work`` (activity work items), ``leases``, ``entities``, ``outbox`` (what a commit sends),
 ``recovery`` (finishing a dead process's half-done steps), ``batch_codec`` (table transactions
-without the ``email`` package), ``tracked`` (the one choke point of every write).
+without the ``email`` package), ``lean_tables`` + ``lean_batch`` (the SDK's requests sent without
+azure-core's pipeline), ``gate`` (client requests before background work), ``tracked`` (the one
+choke point of every write).
 """
 from __future__ import annotations
 
