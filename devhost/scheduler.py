@@ -6,10 +6,9 @@ instance, all due messages of the instance in one episode), entity batches, and 
 virtual clock that may skip, the loop jumps time to the next due timer whenever nothing
 else can run.
 
-By job: this module is the loop, routing and orchestration episodes (waits on instances are
-``watchers.py``); activities run
-in ``activities.py`` and entity batches in ``entities.py`` (mixins of ``Runtime``); when an
-episode may wait for more of a fan-in is ``batching.py``; options and counters are in
+By job: this module is the loop, routing and orchestration episodes; activities run in
+``activities.py``, entity batches in ``entities.py`` and waits on instances in ``watchers.py``
+(mixins of ``Runtime``); when an episode may wait for more of a fan-in is ``batching.py``; options and counters are in
 ``runtime_options.py`` (re-exported here).
 """
 from __future__ import annotations
