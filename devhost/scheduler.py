@@ -8,8 +8,8 @@ else can run.
 
 By job: this module is the loop, routing and orchestration episodes; activities run in
 ``activities.py``, entity batches in ``entities.py`` and waits on instances in ``watchers.py``
-(mixins of ``Runtime``); when an episode may wait for more of a fan-in is ``batching.py``; options and counters are in
-``runtime_options.py`` (re-exported here).
+(mixins of ``Runtime``); when an episode may wait for more of a fan-in is ``batching.py``;
+options and counters are in ``runtime_options.py`` (re-exported here).
 """
 from __future__ import annotations
 
