@@ -60,27 +60,17 @@ class FunctionPool:
             if self._idle:
                 self._idle -= 1
             elif len(self._threads) < self.max_workers:
-                thread = threading.Thread(name=f"{self._prefix}_{len(self._threads)}", target=self._work)
+                # The thread holds the pool weakly (as ThreadPoolExecutor's do): a pool dropped
+                # without a shutdown lets its threads end.
+                thread = threading.Thread(name=f"{self._prefix}_{len(self._threads)}", target=_work,
+                                          args=(weakref.ref(self, _wake_all(self._queue)), self._queue))
                 thread.start()
                 self._threads.append(thread)
         return call
 
-    def _work(self) -> None:
-        get = self._queue.get
-        while True:
-            call = get()
-            if call is None:
-                self._queue.put(None)  # wake the next thread to exit too
-                return
-            then = None if call.cancelled else call.fn()
-            del call
-            with self._lock:
-                self._idle += 1
-            # Counted idle before the result is handed back: the loop's next call (often at once,
-            # in a chain) finds this thread free, as ThreadPoolExecutor's bookkeeping (done with
-            # the GIL held, before the loop can run) lets it find it.
-            if then is not None:
-                then()
+    def _took_call(self) -> None:  # a thread is idle again
+        with self._lock:
+            self._idle += 1
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
@@ -97,6 +87,30 @@ class FunctionPool:
         if wait:
             for thread in list(self._threads):
                 thread.join()
+
+
+def _wake_all(calls: queue.SimpleQueue[PoolCall | None]) -> Callable[[object], None]:
+    return lambda _: calls.put(None)
+
+
+def _work(pool_ref: weakref.ref[FunctionPool], calls: queue.SimpleQueue[PoolCall | None]) -> None:
+    get = calls.get
+    while True:
+        call = get()
+        if call is None:
+            calls.put(None)  # wake the next thread to end too
+            return
+        then = None if call.cancelled else call.fn()
+        del call
+        pool = pool_ref()
+        if pool is not None:
+            pool._took_call()
+        del pool
+        # Counted idle before the result is handed back: the loop's next call (often at once,
+        # in a chain) finds this thread free, as ThreadPoolExecutor's bookkeeping (done with
+        # the GIL held, before the loop can run) lets it find it.
+        if then is not None:
+            then()
 
 
 def _exit() -> None:

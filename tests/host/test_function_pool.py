@@ -110,3 +110,18 @@ def test_the_interpreter_waits_for_a_running_call_and_exits_without_a_shutdown()
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["exiting", "finished"]
+
+
+def test_a_pool_dropped_without_a_shutdown_lets_its_threads_end():
+    import gc
+
+    pool = FunctionPool(2, thread_name_prefix="d")
+    done = threading.Event()
+    pool.submit(lambda: done.set())
+    assert done.wait(5)
+    threads = list(pool._threads)
+    del pool
+    gc.collect()
+    for thread in threads:
+        thread.join(5)
+        assert not thread.is_alive()
