@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -110,7 +110,7 @@ class Engine:
         deliver, consumed, control = self._select(instance, messages)
         if not deliver and not control and not consumed:
             return None
-        record = replace(instance, last_updated_time=now)
+        record = instance.copy(last_updated_time=now)
         started = p.orchestrator_started(now)
 
         terminate = next((m for m in control if m.body["EventType"] == p.EventType.ExecutionTerminated), None)
@@ -137,7 +137,7 @@ class Engine:
     def fail(self, instance: InstanceRecord, history: list[Event], messages: list[Message],
              now: datetime, reason: str) -> EpisodeResult:
         """Fail the instance without running it (poison policy); consumes its pending events."""
-        record = replace(instance, last_updated_time=now)
+        record = instance.copy(last_updated_time=now)
         consumed = [m.id for m in messages if m.kind == "event"]
         return self._fail(record, HistoryText.of(history), [p.orchestrator_started(now)], consumed, now, reason)
 

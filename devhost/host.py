@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from . import payloads
 from . import protocol as p
@@ -219,13 +219,16 @@ class DurableHost:
     async def wait(self, instance_id: str, timeout: float | None = 30.0,
                    statuses: frozenset[str] = TERMINAL_STATUSES) -> dict[str, Any]:
         """Wait until the instance reaches one of ``statuses``; skips virtual time meanwhile."""
-        return await self.wait_until(instance_id, lambda s: s["runtimeStatus"] in statuses, timeout)
+        return await self.wait_until(instance_id, None, timeout, statuses=statuses)
 
-    async def wait_until(self, instance_id: str, predicate: Callable[[dict[str, Any]], bool],
-                         timeout: float | None = 30.0, skip_time: bool = True) -> dict[str, Any]:
+    async def wait_until(self, instance_id: str, predicate: Callable[[dict[str, Any]], bool] | None,
+                         timeout: float | None = 30.0, skip_time: bool = True,
+                         statuses: Collection[str] | None = None) -> dict[str, Any]:
         """Wait until ``predicate(status payload)`` holds, re-checking after every change to the
-        instance. With ``skip_time`` a virtual clock jumps to due timers while nothing can run."""
-        event = self.runtime.watch(instance_id)
+        instance. With ``skip_time`` a virtual clock jumps to due timers while nothing can run.
+        With ``statuses``, only a payload in one of them is looked at (and only a change to one
+        of them wakes the wait); no ``predicate`` then takes the first such payload."""
+        event = self.runtime.watch(instance_id, statuses)
         skipping = self.clock.skipping() if skip_time and isinstance(self.clock, VirtualClock) \
             else contextlib.nullcontext()
         try:
@@ -234,10 +237,12 @@ class DurableHost:
                 async with asyncio.timeout(timeout):
                     while True:
                         event.clear()
-                        payload = await self.status(instance_id)
+                        record = await self.store.get_instance(instance_id)
                         self.runtime.checked(event)
-                        if payload is not None and predicate(payload):
-                            return payload
+                        if record is not None and (statuses is None or record.status in statuses):
+                            payload = status_payload(record)
+                            if predicate is None or predicate(payload):
+                                return payload
                         await event.wait()
         finally:
             self.runtime.unwatch(instance_id, event)

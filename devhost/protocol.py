@@ -7,6 +7,7 @@ Nothing here does I/O or reads a clock.  Spec: ``durable-protocol.md`` sections 
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
 from typing import Any
@@ -72,10 +73,20 @@ HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
 def format_timestamp(value: datetime) -> str:
     """Format a UTC datetime the way DTFx/Newtonsoft does: 7 fractional digits and ``Z``,
     the year always four digits (``strftime("%Y")`` leaves years below 1000 unpadded)."""
-    if value.tzinfo is not None and value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
-            f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}0Z")
+    global _last_formatted
+    last = _last_formatted  # an episode stamps all its events with one ``now``: format it once
+    if last[0] is value:
+        return last[1]
+    utc = value
+    if utc.tzinfo is not None and utc.tzinfo is not timezone.utc:
+        utc = utc.astimezone(timezone.utc)
+    text = (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:"
+            f"{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}0Z")
+    _last_formatted = (value, text)  # one tuple, swapped whole: safe to read from any thread
+    return text
+
+
+_last_formatted: tuple[datetime | None, str] = (None, "")
 
 
 def format_status_time(value: datetime) -> str:
@@ -262,21 +273,22 @@ def context_json(
 
 def context_json_around(*, input_text: str | None, instance_id: str, parent_instance_id: str | None
                         ) -> tuple[str, str]:
-    """What ``context_json`` puts before and after the history array."""
-    tail = json.dumps(
-        {
-            "instanceId": instance_id,
-            "isReplaying": False,
-            "parentInstanceId": parent_instance_id,
-            "upperSchemaVersion": UPPER_SCHEMA_VERSION,
-            "upperSchemaVersionNew": UPPER_SCHEMA_VERSION_NEW,
-            "longRunningTimerIntervalDuration": LONG_TIMER_INTERVAL,
-            "maximumShortTimerDuration": MAXIMUM_SHORT_TIMER,
-            "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
-        }
-    )
+    """What ``context_json`` puts before and after the history array: the text of
+    ``json.dumps`` of the context object, its constant members serialized once."""
+    parent = "null" if parent_instance_id is None else encode_basestring_ascii(parent_instance_id)
     raw_input = input_text if input_text is not None else "null"
-    return '{"history": ', ', "input": ' + raw_input + ", " + tail[1:]
+    return '{"history": ', (', "input": ' + raw_input + ', "instanceId": ' + encode_basestring_ascii(instance_id)
+                            + ', "isReplaying": false, "parentInstanceId": ' + parent + _CONTEXT_TAIL)
+
+
+# The members after parentInstanceId, in json.dumps's text (default separators).
+_CONTEXT_TAIL = ", " + json.dumps({
+    "upperSchemaVersion": UPPER_SCHEMA_VERSION,
+    "upperSchemaVersionNew": UPPER_SCHEMA_VERSION_NEW,
+    "longRunningTimerIntervalDuration": LONG_TIMER_INTERVAL,
+    "maximumShortTimerDuration": MAXIMUM_SHORT_TIMER,
+    "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
+})[1:]
 
 
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"

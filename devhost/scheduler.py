@@ -6,10 +6,10 @@ instance, all due messages of the instance in one episode), entity batches, and 
 virtual clock that may skip, the loop jumps time to the next due timer whenever nothing
 else can run.
 
-By job: this module is the loop, routing, watchers and orchestration episodes; activities run
-in ``activities.py`` and entity batches in ``entities.py`` (mixins of ``Runtime``); when an
-episode may wait for more of a fan-in is ``batching.py``; options and counters are in
-``runtime_options.py`` (re-exported here).
+By job: this module is the loop, routing and orchestration episodes; activities run in
+``activities.py``, entity batches in ``entities.py`` and waits on instances in ``watchers.py``
+(mixins of ``Runtime``); when an episode may wait for more of a fan-in is ``batching.py``;
+options and counters are in ``runtime_options.py`` (re-exported here).
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from .invoke import Invoker
 from .runtime_options import RuntimeOptions, RuntimeStats
 from .shim import ReplayState
 from .store.base import TERMINAL_STATUSES, ConflictError, Event, InstanceRecord, Message, Store, background_context
+from .watchers import Watchers
 
 __all__ = ["Runtime", "RuntimeOptions", "RuntimeStats"]
 
@@ -51,8 +52,8 @@ class _Cached:
     replay: ReplayState | None
 
 
-class Runtime(ActivityRunner, EntityRunner):
-    """The loop, routing, watchers and orchestration episodes; activities and entities are run by
+class Runtime(ActivityRunner, EntityRunner, Watchers):
+    """The loop, routing and orchestration episodes; activities and entities are run by
     the mixins (``activities.py``, ``entities.py``), the fan-in policy is ``batching.py``."""
 
     def __init__(self, index: AppIndex, store: Store, clock: Clock, invoker: Invoker,
@@ -76,7 +77,7 @@ class Runtime(ActivityRunner, EntityRunner):
         # Ready targets whose every message since their last dispatch might be held (batching.py).
         self._fan_in: dict[str, FanIn] = {}
         self._history: dict[str, _Cached] = {}
-        self._watchers: dict[str, set[asyncio.Event]] = {}
+        self._watchers: dict[str, dict[asyncio.Event, Any]] = {}
         self._unchecked: set[asyncio.Event] = set()  # notified watchers that have not looked yet
         self._tasks: set[asyncio.Task[Any]] = set()
         self._steps: set[asyncio.Task[Any]] = set()  # episodes and entity batches in flight
@@ -163,6 +164,13 @@ class Runtime(ActivityRunner, EntityRunner):
         if self._wakeup is not None:
             self._wakeup.set()
 
+    def _poke_if_useful(self) -> None:
+        """Poke the loop after a task ended, unless its next pass could do nothing: no target is
+        ready (to dispatch, or to release from a hold) and there is no timer to skip time to.
+        A message or a timer becomes known with a poke of its own (``route``)."""
+        if self._ready or (self._timers and self.clock.may_skip):
+            self._poke()
+
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, context=background_context())
         self._tasks.add(task)
@@ -173,31 +181,7 @@ class Runtime(ActivityRunner, EntityRunner):
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("devhost task failed", exc_info=task.exception())
-        self._poke()
-
-    # ------------------------------------------------------------------ watchers
-    def watch(self, instance_id: str) -> asyncio.Event:
-        event = asyncio.Event()
-        self._watchers.setdefault(instance_id, set()).add(event)
-        return event
-
-    def unwatch(self, instance_id: str, event: asyncio.Event) -> None:
-        self._unchecked.discard(event)
-        watchers = self._watchers.get(instance_id)
-        if watchers:
-            watchers.discard(event)
-            if not watchers:
-                del self._watchers[instance_id]
-
-    def checked(self, event: asyncio.Event) -> None:
-        """A watcher has looked at the state its last notification was about."""
-        self._unchecked.discard(event)
-
-    def _notify(self, instance_id: str) -> None:
-        for event in self._watchers.get(instance_id, ()):
-            event.set()
-            # Until the watcher has looked, time must not skip: the wait it serves may be over.
-            self._unchecked.add(event)
+        self._poke_if_useful()
 
     # ------------------------------------------------------------------ main loop
     async def _loop(self) -> None:
@@ -289,7 +273,7 @@ class Runtime(ActivityRunner, EntityRunner):
             self._crashes.pop(target, None)
         finally:
             self._running.discard(target)
-            self._poke()
+            self._poke_if_useful()
 
     # ------------------------------------------------------------------ orchestrations
     def _call_orchestrator(self, info: Any, context_json: str) -> str:
@@ -371,7 +355,7 @@ class Runtime(ActivityRunner, EntityRunner):
         if commit.instance.status in TERMINAL_STATUSES:
             self._history.pop(instance_id, None)
             await self._drop_leftovers(instance_id)
-        self._notify(instance_id)
+        self._notify(instance_id, commit.instance.status)
 
     async def _drop_leftovers(self, instance_id: str) -> None:
         leftovers = await self.store.messages_for(instance_id)

@@ -97,8 +97,7 @@ class DurableTestHost:
     async def wait_for_status(self, instance_id: str, *statuses: str, timeout: float = 30.0,
                               skip_time: bool = False) -> dict[str, Any]:
         """Wait for one of ``statuses`` (without skipping time unless asked)."""
-        return await self.host.wait_until(instance_id, lambda s: s["runtimeStatus"] in statuses,
-                                          timeout, skip_time=skip_time)
+        return await self.host.wait_until(instance_id, None, timeout, skip_time=skip_time, statuses=statuses)
 
     async def wait_for_custom_status(self, instance_id: str, predicate: Any, timeout: float = 30.0) -> dict[str, Any]:
         """Wait (without skipping time) until ``predicate(customStatus)`` holds; fails fast if the

@@ -21,10 +21,8 @@ class MemoryStore(Store):
         self._etags = itertools.count(1)
 
     def _stamp(self, record: InstanceRecord) -> InstanceRecord:
-        stored = copy.copy(record)
-        stored.etag = str(next(self._etags))
-        record.etag = stored.etag
-        return stored
+        record.etag = str(next(self._etags))
+        return record.copy()
 
     async def create_instance(self, record: InstanceRecord, start: Message,
                               overwrite_statuses: Iterable[str], *, new_id: bool = False) -> bool:
@@ -41,7 +39,7 @@ class MemoryStore(Store):
 
     async def get_instance(self, instance_id: str) -> InstanceRecord | None:
         record = self._instances.get(instance_id)
-        return copy.copy(record) if record else None
+        return record.copy() if record else None
 
     async def query_instances(self, query: InstanceQuery) -> tuple[list[InstanceRecord], str | None]:
         rows = sorted(self._instances.values(), key=lambda r: (r.created_time, r.instance_id))
@@ -57,7 +55,7 @@ class MemoryStore(Store):
         top = query.top or len(rows) or 1
         page = rows[start:start + top]
         token = str(start + top) if start + top < len(rows) else None
-        return [copy.copy(r) for r in page], token
+        return [r.copy() for r in page], token
 
     async def get_history(self, instance_id: str) -> list[Event]:
         return list(self._history.get(instance_id, ()))

@@ -7,11 +7,13 @@ import threading
 
 import pytest
 
+from devhost.function_pool import FunctionPool
 from devhost.invoke import run_in_pool
 
 
 async def test_result_exception_and_thread():
-    pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="t-pool")
+    pool = FunctionPool(2, thread_name_prefix="t-pool")
+    reference = concurrent.futures.ThreadPoolExecutor(1)
     try:
         assert await run_in_pool(pool, lambda x, y: x + y, {"x": 1, "y": 2}) == 3
         name = await run_in_pool(pool, lambda: threading.current_thread().name, {})
@@ -26,14 +28,15 @@ async def test_result_exception_and_thread():
         assert raised.value is error
         loop = asyncio.get_running_loop()
         with pytest.raises(ValueError) as expected:
-            await loop.run_in_executor(pool, fail)
+            await loop.run_in_executor(reference, fail)
         assert type(expected.value) is type(raised.value)
     finally:
         pool.shutdown()
+        reference.shutdown()
 
 
 async def test_cancelling_the_await_cancels_a_call_that_has_not_started():
-    pool = concurrent.futures.ThreadPoolExecutor(1)
+    pool = FunctionPool(1, thread_name_prefix="t-cancel")
     gate, ran = threading.Event(), []
     try:
         blocker = asyncio.ensure_future(run_in_pool(pool, gate.wait, {}))
