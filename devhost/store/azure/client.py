@@ -123,6 +123,10 @@ class AzureBase(Store):
         # and not consumed (messages.py, "the inbox"); kept only while the lease is unbroken.
         self._inbox: dict[str, dict[str, Message]] = {}
         self._inbox_building: dict[str, dict[str, Message]] = {}  # (written while its query runs)
+        # Instances this process created -> (the sentinel ETag it wrote, the messages it stored for
+        # them since): the inbox of their first lease here, if nothing committed meanwhile
+        # (messages.py, "the inbox")
+        self._inbox_seeds: dict[str, tuple[str, dict[str, Message]]] = {}
         # Instances this process holds the lease of -> the view key it last wrote (instances.py)
         self._view_written: dict[str, tuple[str, ...]] = {}
         self._held_work: dict[str, _WorkState] = {}

@@ -148,6 +148,7 @@ class InstancesMixin(AzureBase):
             return False
         record.etag = meta["etag"]
         await self._put_message(start)
+        self._seed_inbox(record.instance_id, record.etag, start)
         self._sentinels[record.instance_id] = _Sentinel(
             etag=record.etag, execution_id=record.execution_id, status=record.status, history_start=start_at,
             history_end=start_at, consumed=frozenset(), read_at=time.monotonic(), outbox="", entity=entity,
@@ -236,6 +237,7 @@ class InstancesMixin(AzureBase):
         await self._delete_blob_prefix(instance_id)
         self._sentinels.pop(instance_id, None)
         self._not_current(instance_id)
+        self._inbox_seeds.pop(instance_id, None)
         self._resolved.pop(instance_id, None)
         self._outbox_kept.pop(instance_id, None)
         return True

@@ -44,6 +44,7 @@ class LeasesMixin(AzureBase):
         if self._target_until.get(target, 0.0) - time.time() > self.lease_seconds / 3:
             return True  # still held (renewed in time), no request
         self._not_current(target)  # a new lease: another process may have moved the target on
+        seed = self._inbox_seeds.pop(target, None)
         pk = escape_key(target)
         table = self._t["leases"]
         for _ in range(2):
@@ -54,6 +55,7 @@ class LeasesMixin(AzureBase):
                 meta = await table.create_entity(entity)
                 self._held_targets[target] = meta["etag"]
                 self._target_until[target] = entity["Until"]
+                self._inbox_from_seed(target, seed)
                 return True
             except ResourceExistsError:
                 pass

@@ -109,9 +109,32 @@ class MessagesMixin(AzureBase):
         return sorted(box.values(), key=lambda m: escape_key(m.id))
 
     def _inbox_add(self, message: Message) -> None:
-        for box in (self._inbox.get(message.target), self._inbox_building.get(message.target)):
+        seed = self._inbox_seeds.get(message.target)
+        for box in (self._inbox.get(message.target), self._inbox_building.get(message.target),
+                    seed[1] if seed else None):
             if box is not None:
                 box[message.id] = message
+
+    # An instance this process creates starts with an inbox seed: the messages stored for it are
+    # the start message (create_instance deletes an earlier execution's first) and what this
+    # process sends it later. Its first lease here takes the seed as its inbox, without a query,
+    # if the sentinel this process knows (written by the start, or read since) is still the one
+    # the start wrote. Should another process have run an episode meanwhile (consuming the start
+    # message), this process's first episode fails its ETag-checked commit, which forgets the
+    # inbox, as when an inbox outlives a lease that ran out unnoticed. A message another process
+    # stored meanwhile shows up in the next poll listing, which forgets the seed or the inbox.
+    _MAX_SEEDS = 10_000
+
+    def _seed_inbox(self, instance_id: str, etag: str, start: Message) -> None:
+        if len(self._inbox_seeds) >= self._MAX_SEEDS:  # (instances another process ran)
+            del self._inbox_seeds[next(iter(self._inbox_seeds))]
+        self._inbox_seeds[instance_id] = (etag, {start.id: start})
+
+    def _inbox_from_seed(self, target: str, seed: tuple[str, dict[str, Message]] | None) -> None:
+        """Under a lease just taken: the seed as the inbox, if the start's sentinel is current."""
+        sentinel = self._sentinels.get(target)
+        if seed is not None and sentinel is not None and sentinel.etag == seed[0]:
+            self._inbox[target] = seed[1]
 
     def _inbox_drop(self, target: str, ids: Iterable[str]) -> None:
         box = self._inbox.get(target)
@@ -133,6 +156,9 @@ class MessagesMixin(AzureBase):
             box = self._inbox.get(message.target)
             if box is not None and message.id not in box:
                 del self._inbox[message.target]
+            seed = self._inbox_seeds.get(message.target)
+            if seed is not None and message.id not in seed[1]:
+                del self._inbox_seeds[message.target]
         return pending
 
     def _consumed_here(self, message: Message) -> bool:
