@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -20,6 +21,9 @@ from azure.data.tables.aio import TableServiceClient
 from devhost.store.azure import AzureStore, batch_codec, lean_batch, lean_tables
 from devhost.store.azure.gate import RequestGate
 from devhost.store.azure.lean_tables import LeanAccount, LeanTableClient
+from devhost.testing import DurableTestHost
+
+RECOVERY_APP = Path(__file__).resolve().parents[1] / "recovery" / "app"
 
 VOLATILE = {"x-ms-client-request-id", "x-ms-date", "date", "authorization"}
 # keys the SDK quotes and doubles; Azure forbids / \ # ? and control characters in keys
@@ -263,12 +267,34 @@ def test_the_lean_client_is_on_for_the_locked_sdk_versions_and_switchable(monkey
     assert account.client(sas, True) is sas
 
 
+async def test_a_later_page_that_fails_is_asked_of_the_sdks_pager_from_there(sides: Any) -> None:
+    sdk, lean, _, lean_seen = sides
+    for start in range(0, 1500, 100):
+        await sdk.submit_transaction([("upsert", {"PartitionKey": "big", "RowKey": f"{i:05d}"})
+                                      for i in range(start, start + 100)])
+    real_send = lean._account.send
+
+    async def second_page_fails(method: str, url: str, *args: Any) -> Any:
+        if "NextPartitionKey" in url:
+            return None  # (as a transport error answers)
+        return await real_send(method, url, *args)
+
+    lean._account.send = second_page_fails
+    rows = [row["RowKey"] async for row in lean.query_entities("PartitionKey eq 'big'")]
+    assert rows == [f"{i:05d}" for i in range(1500)]  # each row once, in order
+    sent = lean_seen.take()
+    assert len(sent) == 1 and "NextPartitionKey" not in sent[0][1]  # the first page; the SDK the rest
+
+
 async def test_the_store_runs_on_the_sdk_alone_when_switched_off(azurite: str, unique: str) -> None:
     store = AzureStore(azurite, "leanoff" + unique[:8])
     store.lean_tables = False
-    await store.open()
     try:
-        assert not any(isinstance(c._client, LeanTableClient) for c in store._t.values())
+        async with DurableTestHost.start_time_skipping(RECOVERY_APP, store=store) as env:
+            assert not any(isinstance(c._client, LeanTableClient) for c in store._t.values())
+            instance_id = await env.start("chain", 1)
+            assert (await env.wait(instance_id, timeout=60))["output"] == 5
     finally:
+        await store.open()
         await store.delete_task_hub()
         await store.close()
