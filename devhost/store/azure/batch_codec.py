@@ -187,22 +187,10 @@ def read_success(body: bytes, content_type: str, count: int) -> list[dict[str, A
 
 
 # ---------------------------------------------------------------------------- the replacement
-def transaction_body(reqs: Sequence[Any]) -> tuple[bytes, str, str]:
-    """(body, batch boundary, changeset boundary) of the transaction of the SDK's sub-requests
-    ``reqs``, each first given the headers the SDK's pipeline gives it."""
-    from azure.core.pipeline import PipelineContext, PipelineRequest
-    from azure.data.tables._policies import StorageHeadersPolicy
-
-    policy = StorageHeadersPolicy()
-    for req in reqs:  # what the pipeline's _prepare_multipart_mixed_request does to each part
-        policy.on_request(PipelineRequest(req, PipelineContext(None)))
-    changeset_boundary, batch_boundary = f"changeset_{uuid4()}", f"batch_{uuid4()}"
-    return encode(reqs, batch_boundary, changeset_boundary), batch_boundary, changeset_boundary
-
-
 async def fast_batch_send(self: Any, table_name: str, *reqs: Any, **kwargs: Any) -> list[Any]:
     """``AsyncTablesBaseClient._batch_send`` (azure-data-tables 12.7.0) with the body written and,
     when every operation succeeded, the answer read without ``email``; the rest is the SDK's."""
+    from azure.core.pipeline import PipelineContext, PipelineRequest
     from azure.core.rest import HttpRequest
     from azure.data.tables._error import (
         RequestTooLargeError, TableTransactionError, _decode_error, _validate_tablename_error,
@@ -211,7 +199,10 @@ async def fast_batch_send(self: Any, table_name: str, *reqs: Any, **kwargs: Any)
     from azure.data.tables._policies import StorageHeadersPolicy
 
     policies = [StorageHeadersPolicy()]
-    body, batch_boundary, changeset_boundary = transaction_body(reqs)
+    for req in reqs:  # what the pipeline's _prepare_multipart_mixed_request does to each part
+        for policy in policies:
+            policy.on_request(PipelineRequest(req, PipelineContext(None)))
+    changeset_boundary, batch_boundary = f"changeset_{uuid4()}", f"batch_{uuid4()}"
     request = HttpRequest(
         method="POST",
         url=f"{self.scheme}://{self._primary_hostname}/$batch",
@@ -223,7 +214,7 @@ async def fast_batch_send(self: Any, table_name: str, *reqs: Any, **kwargs: Any)
             "Accept": "application/json",
         },
     )
-    request.set_bytes_body(body)
+    request.set_bytes_body(encode(reqs, batch_boundary, changeset_boundary))
     request.headers["Content-Type"] = "multipart/mixed; boundary=" + batch_boundary
 
     response = await self._client.send_request(request, stream=True, **kwargs)

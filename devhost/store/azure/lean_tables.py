@@ -227,6 +227,7 @@ class LeanTableClient:
         self._account = account
         self._transactions = transactions
         self._endpoint = sdk_client._client._config.url.rstrip("/")
+        self._batch_base = f"{sdk_client.scheme}://{sdk_client._primary_hostname}"  # (as the SDK's transactions)
         self._key = SimpleNamespace(account=named_key.name, secret=base64.b64decode(named_key.key),
                                     user_agent=_user_agent(sdk_client),
                                     version=sdk_client._client._config.version)
@@ -244,11 +245,9 @@ class LeanTableClient:
     async def _send(self, method: str, path: str, headers: dict[str, str], body: Any = None,
                     ok: tuple[int, ...] = (200,)) -> tuple[Any, bytes] | None:
         data = None
-        if body is not None:
+        if body is not None:  # (Content-Type first, then Content-Length, as the SDK's request has them)
             data = json.dumps(body).encode("utf-8")
-            headers = {**headers, "Content-Length": str(len(data))}
-            headers = {"Content-Type": headers.pop("Content-Type"), "Content-Length": headers.pop("Content-Length"),
-                       **headers}
+            headers = {"Content-Type": headers["Content-Type"], "Content-Length": str(len(data)), **headers}
         answer = await self._account.send(method, self._endpoint + path, headers, data, self._key)
         if answer is None or answer[0] not in ok:
             return None
@@ -318,8 +317,7 @@ class LeanTableClient:
         sdk = self._sdk
         operations = list(operations)
         date = format_date_time(time.time())
-        parts = lean_batch.sub_requests(f"{sdk.scheme}://{sdk._primary_hostname}", self.table_name,
-                                        self._key.version, operations, date)
+        parts = lean_batch.sub_requests(self._batch_base, self.table_name, self._key.version, operations, date)
         if parts is None:
             return await sdk.submit_transaction(operations)
         boundary = f"batch_{uuid.uuid4()}"
@@ -327,8 +325,7 @@ class LeanTableClient:
         headers = {"x-ms-version": self._key.version, "DataServiceVersion": "3.0", "MaxDataServiceVersion": "3.0;NetFx",
                    "Content-Type": "multipart/mixed; boundary=" + boundary, "Accept": "application/json",
                    "Content-Length": str(len(body))}
-        answer = await self._account.send("POST", f"{sdk.scheme}://{sdk._primary_hostname}/$batch", headers, body,
-                                          self._key)
+        answer = await self._account.send("POST", f"{self._batch_base}/$batch", headers, body, self._key)
         if answer is None or answer[0] != 202:
             return await sdk.submit_transaction(operations)
         try:
