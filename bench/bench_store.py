@@ -1,13 +1,16 @@
 """The Azure store (Azurite) against the in-memory store: throughput, storage requests per
 orchestration, and starts served over HTTP.
 
-    python bench/bench_store.py [--count 100] [--concurrency 20] [--repeat 3]
+    python bench/bench_store.py [--count 100] [--concurrency 20] [--repeat 3] [--warmup 1]
                                 [--count-chains 20] [--served 1000] [--clients 100] [--client-timeout 10]
                                 [--skip throughput,requests,served]
 
 1. Throughput: the recovery test app's 4-activity ``chain`` in-process (``DurableTestHost``,
    virtual clock), ``--count`` orchestrations ``--concurrency`` at a time, memory and Azurite
    alternating within each of ``--repeat`` repetitions (a fresh task hub each); min and median.
+   ``--warmup`` repetitions run first, the same way, and are printed but not counted: Azurite is
+   a Node.js process whose first few thousand requests run before V8 has optimized its code
+   (a cold first repetition measured 33-39/s where the later ones ran 43-60/s, docs/storage.md).
 2. Storage requests per chain: ``--count-chains`` chains on Azurite with every request counted
    (``bench/storage_requests.py``: real requests, by operation and store method). The waiter's
    status reads (``get_instance (status)``, one per change of the instance) are shown apart.
@@ -95,11 +98,19 @@ def summary(values: list[float], scale: float = 1.0, digits: int = 1) -> str:
 
 async def throughput(connection: str, args: argparse.Namespace) -> None:
     rows: dict[str, list[tuple[float, float]]] = {"memory": [], "azure": []}
-    for _ in range(args.repeat):
-        rows["memory"].append(await run(MemoryStore(), args.count, args.concurrency))
-        rows["azure"].append(await on_fresh_hub(connection, lambda s: run(s, args.count, args.concurrency)))
+    warm: list[str] = []
+    for rep in range(args.warmup + args.repeat):
+        memory = await run(MemoryStore(), args.count, args.concurrency)
+        azure = await on_fresh_hub(connection, lambda s: run(s, args.count, args.concurrency))
+        if rep < args.warmup:
+            warm.append(f"memory {memory[0]:.1f}/s, azure {azure[0]:.1f}/s")
+        else:
+            rows["memory"].append(memory)
+            rows["azure"].append(azure)
     print(f"throughput: 4-activity chain, {args.count} orchestrations, {args.concurrency} at a time, "
-          f"{args.repeat} alternating repetitions")
+          f"{args.repeat} alternating repetitions after {args.warmup} uncounted warm-up")
+    if warm:
+        print(f"  warm-up (not counted): {'; '.join(warm)}")
     for name, label in (("memory", "memory store "), ("azure", "azure (Azurite)")):
         rates, p50s = [r for r, _ in rows[name]], [p for _, p in rows[name]]
         print(f"  {label}: orchestrations/s {summary(rates)}; median latency ms {summary(p50s, 1000, 0)}")
@@ -172,6 +183,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted throughput repetitions run first")
     parser.add_argument("--count-chains", type=int, default=20)
     parser.add_argument("--served", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=100)
