@@ -82,6 +82,7 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._steps: set[asyncio.Task[Any]] = set()  # episodes and entity batches in flight
         self._wakeup: asyncio.Event | None = None
+        self._dispatch_pending = False
         self._loop_task: asyncio.Task[None] | None = None
         self._activity_slots: asyncio.Semaphore | None = None
         self._episode_slots: asyncio.Semaphore | None = None
@@ -136,9 +137,10 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
         if message.due is not None and message.due > self.clock.now():
             heapq.heappush(self._timers, (message.due, message.id, message.target))
             self._live_timers.add(message.id)
+            self._poke()  # the loop's next sleep ends at this timer
         else:
             self._mark_ready(message.target, message)
-        self._poke()
+            self._dispatch_soon()
 
     def _mark_ready(self, target: str, message: Message | None = None) -> None:
         """``target`` has work; ``message`` (if any) is why. Without one it must run, unheld."""
@@ -159,6 +161,21 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
 
     def forget_timers(self, ids: list[str]) -> None:
         self._live_timers.difference_update(ids)
+
+    def _dispatch_soon(self) -> None:
+        """Dispatch the ready targets once everything routed in this pass of the event loop is
+        known (so a target gets all of them in one episode), in a callback of the next pass:
+        waking the scheduler's loop task for it would cost a task step and a look at the timers."""
+        if self._loop_task is None:  # not started yet: the loop's first pass dispatches
+            return
+        if not self._dispatch_pending:
+            self._dispatch_pending = True
+            asyncio.get_running_loop().call_soon(self._dispatch_now)
+
+    def _dispatch_now(self) -> None:
+        self._dispatch_pending = False
+        if not self._stopping:
+            self._dispatch_ready()
 
     def _poke(self) -> None:
         if self._wakeup is not None:

@@ -1,6 +1,7 @@
 """Episodes, sequence numbers, actions and failures, each driven through the real SDK."""
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -200,3 +201,17 @@ async def test_s3_1_custom_status_and_falsy_values_dropped(env):
 async def test_s10_3_async_activity_is_awaited(env):
     instance_id = await env.start("async_activity", "v")
     assert (await env.wait(instance_id))["output"] == {"echo": {"k": "v"}}
+
+
+async def test_messages_routed_in_one_pass_of_the_loop_share_one_episode(env):
+    """Everything routed to an instance before the scheduler dispatches goes into one episode (as
+    DTFx hands an orchestration all its queued messages in one work item): two events raised in
+    the same pass of the event loop are replayed together, and nothing runs for them twice."""
+    instance_id = await env.start("two_waits")
+    await env.wait_for_custom_status(instance_id, lambda s: s == "waiting")
+    await env.settle()
+    before = env.host.runtime.stats.episodes_by_instance[instance_id]
+    await asyncio.gather(env.raise_event(instance_id, "Go", "a"), env.raise_event(instance_id, "Go", "b"))
+    status = await env.wait(instance_id)
+    assert status["runtimeStatus"] == "Completed"
+    assert env.host.runtime.stats.episodes_by_instance[instance_id] == before + 1
