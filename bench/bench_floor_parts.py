@@ -10,8 +10,9 @@
    back ("SDK alone", the floor of ``bench_replay.py``) and again with a 400-element JSON round
    trip between calls (standing in for the host's work between two episodes).
 
-Process or thread CPU per chain, and per history event (50 per chain), median and min over
-``--repeat`` repetitions, the two ways of part 2 alternating. docs/benchmarks.md, "Issue 13,
+Process or thread CPU per chain, and per history event (as many as part 2's chains handed the
+SDK: 50 per chain), median and min over ``--repeat`` repetitions, the two ways of part 2
+alternating. docs/benchmarks.md, "Issue 13,
 fifth session", records runs.
 """
 from __future__ import annotations
@@ -28,13 +29,13 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-EVENTS_PER_CHAIN = 50  # what a four-activity chain hands the SDK over its five episodes
 _JUNK = [{f"k{i}": [i, str(i), {"x": i}]} for i in range(400)]
 
 
-def med_min(values: list[float]) -> str:
-    return f"{statistics.median(values):.0f} / {min(values):.0f} us per chain " \
-           f"({statistics.median(values) / EVENTS_PER_CHAIN:.1f} / {min(values) / EVENTS_PER_CHAIN:.1f} us per event)"
+def med_min(values: list[float], events_per_chain: float) -> str:
+    median, least = statistics.median(values), min(values)
+    return (f"{median:.0f} / {least:.0f} us per chain "
+            f"({median / events_per_chain:.1f} / {least / events_per_chain:.1f} us per event)")
 
 
 async def bare_mechanics(chains: int) -> float:
@@ -62,7 +63,8 @@ async def bare_mechanics(chains: int) -> float:
         pool.shutdown()
 
 
-async def recorded_calls(chains: int) -> list[tuple[object, str]]:
+async def recorded_calls(chains: int) -> tuple[list[tuple[object, str]], float]:
+    """The orchestrator calls of ``chains`` four-activity chains, and history events per chain."""
     from bench_replay import Recorder
     from hostside import HostSide
 
@@ -70,14 +72,15 @@ async def recorded_calls(chains: int) -> list[tuple[object, str]]:
     await side.start()
     try:
         recorder = Recorder(side)
+        events = side.runtime.stats.events_replayed
         for i in range(chains):
             await side.finish(await side.start_new("chain4", f"c{i}"))
-        return recorder.calls
+        return recorder.calls, (side.runtime.stats.events_replayed - events) / chains
     finally:
         await side.stop()
 
 
-def sdk_calls(calls: list[tuple[object, str]], cooled: bool) -> float:
+def sdk_calls(calls: list[tuple[object, str]], chains: int, cooled: bool) -> float:
     """Thread CPU microseconds per chain inside the SDK's calls, back to back or cooled between."""
     from devhost.invoke import call_orchestrator
 
@@ -88,20 +91,20 @@ def sdk_calls(calls: list[tuple[object, str]], cooled: bool) -> float:
         t0 = time.thread_time()
         call_orchestrator(info, context_json)
         total += time.thread_time() - t0
-    return total / (len(calls) / 5) * 1e6
+    return total / chains * 1e6
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    mechanics = [await bare_mechanics(args.chains * 6) for _ in range(args.repeat)]
-    print(f"bare mechanics (9 empty tasks + 4 empty pool hops per chain): {med_min(mechanics)}")
-    calls = await recorded_calls(args.chains)
+    calls, events = await recorded_calls(args.chains)
+    mechanics = [await bare_mechanics(args.chains * 6) for _ in range(args.repeat)]  # (cheap: more chains)
+    print(f"bare mechanics (9 empty tasks + 4 empty pool hops per chain): {med_min(mechanics, events)}")
     alone: list[float] = []
     cooled: list[float] = []
     for rep in range(args.repeat):
         for cool in ((False, True) if rep % 2 == 0 else (True, False)):
-            (cooled if cool else alone).append(sdk_calls(calls, cool))
-    print(f"the SDK's calls back to back (the floor): {med_min(alone)}")
-    print(f"the SDK's calls, a JSON round trip between: {med_min(cooled)}")
+            (cooled if cool else alone).append(sdk_calls(calls, args.chains, cool))
+    print(f"the SDK's calls back to back (the floor): {med_min(alone, events)}")
+    print(f"the SDK's calls, a JSON round trip between: {med_min(cooled, events)}")
     print(f"  cooled - back to back: {statistics.median(cooled) - statistics.median(alone):.0f} us per chain (medians)")
 
 

@@ -7,7 +7,6 @@ thread pool.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import threading
 import traceback

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from . import fast_timestamps, sdk_patches
 from .activities import ActivityRunner
@@ -77,7 +77,7 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
         # Ready targets whose every message since their last dispatch might be held (batching.py).
         self._fan_in: dict[str, FanIn] = {}
         self._history: dict[str, _Cached] = {}
-        self._watchers: dict[str, dict[asyncio.Event, Any]] = {}
+        self._watchers: dict[str, dict[asyncio.Event, Collection[str] | None]] = {}  # (watchers.py)
         self._unchecked: set[asyncio.Event] = set()  # notified watchers that have not looked yet
         self._tasks: set[asyncio.Task[Any]] = set()
         self._steps: set[asyncio.Task[Any]] = set()  # episodes and entity batches in flight
@@ -184,7 +184,7 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
     def _poke_if_useful(self) -> None:
         """Poke the loop after a task ended, unless its next pass could do nothing: no target is
         ready (to dispatch, or to release from a hold) and there is no timer to skip time to.
-        A message or a timer becomes known with a poke of its own (``route``)."""
+        A message or a timer becomes known by ``route`` itself (a dispatch, or a poke)."""
         if self._ready or (self._timers and self.clock.may_skip):
             self._poke()
 
