@@ -36,6 +36,7 @@ class VirtualClock:
         self._offset = (start - utc_now()) if start is not None else timedelta(0)
         self._last = utc_now() + self._offset
         self._skippers = 1 if auto_skip else 0
+        self.skipped = timedelta(0)  # total jumped by ``skip_to`` (not by ``advance``)
 
     def now(self) -> datetime:
         # Monotonic even if the wall clock steps back: orchestration time must never decrease.
@@ -55,6 +56,7 @@ class VirtualClock:
         gap = when - self.now()
         if gap > timedelta(0):
             self.advance(gap)
+            self.skipped += gap
 
     @property
     def may_skip(self) -> bool:

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from devhost.app_index import load_app
-from devhost.clock import RealClock, VirtualClock
+from devhost.clock import RealClock, VirtualClock, utc_now
 from devhost.host import DurableHost
 from devhost.store import MemoryStore
 from tests.host.conftest import HOST_TEST_APP
@@ -35,9 +35,10 @@ async def test_advance_fires_a_due_timer_without_waiting(env):
 
 async def test_virtual_clock_is_monotonic_and_starts_where_asked():
     start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    wall_before = utc_now()
     clock = VirtualClock(start=start)
     first = clock.now()
-    assert abs((first - start).total_seconds()) < 1
+    assert start <= first <= start + (utc_now() - wall_before)  # runs at wall speed from ``start``
     clock.advance(timedelta(days=3))
     assert clock.now() - first >= timedelta(days=3)
     assert not clock.may_skip
@@ -57,3 +58,16 @@ async def test_time_never_skips_past_work_that_is_scheduled_but_not_started(env)
         assert status["runtimeStatus"] == "Completed"
     assert env.now() - started < timedelta(minutes=1)
     assert (await env.status(sleeping))["runtimeStatus"] == "Running"
+
+
+def test_skipped_counts_the_jumps_of_skip_to_and_not_advance():
+    clock = VirtualClock(start=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    clock.advance(timedelta(hours=1))
+    assert clock.skipped == timedelta(0)
+    target = clock.now() + timedelta(hours=72)
+    clock.skip_to(target)
+    jumped = clock.skipped
+    assert timedelta(0) < jumped <= timedelta(hours=72)  # to ``target`` from a moment after ``now()``
+    assert clock.now() >= target
+    clock.skip_to(target - timedelta(hours=1))  # in the past: no jump
+    assert clock.skipped == jumped
