@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections import Counter
+from typing import Awaitable, Callable
 
 from . import payloads
 from . import protocol as p
@@ -25,6 +26,7 @@ class ActivityRunner:
     _work_queued: set[str]
     _activities_reserved: int
     _activity_slots: asyncio.Semaphore | None
+    _continue_with: Callable[[str], Awaitable[None]]
 
     def start_activity(self, item: WorkItem, delay: float = 0.0) -> None:
         """Run ``item`` (after ``delay`` seconds) unless this process already has it queued or
@@ -93,6 +95,7 @@ class ActivityRunner:
                 self.start_activity(item, self.options.crash_retry_delay)
             self._done_in_flight(item.instance_id)
         self.route(result)
+        await self._continue_with(result.target)
 
     async def _execute_activity(self, item: WorkItem) -> Message:
         """Run one work item and build its TaskCompleted/TaskFailed message."""

@@ -6,19 +6,18 @@ instance, all due messages of the instance in one episode), entity batches, and 
 virtual clock that may skip, the loop jumps time to the next due timer whenever nothing
 else can run.
 
-By job: this module is the loop, routing and orchestration episodes; activities run in
-``activities.py``, entity batches in ``entities.py`` and waits on instances in ``watchers.py``
-(mixins of ``Runtime``); when an episode may wait for more of a fan-in is ``batching.py``;
-options and counters are in ``runtime_options.py`` (re-exported here).
+By job: this module is the loop, routing and dispatch (which target runs when, in which
+task); orchestration episodes run in ``episodes.py``, activities in ``activities.py``, entity
+batches in ``entities.py`` and waits on instances in ``watchers.py`` (mixins of ``Runtime``);
+when an episode may wait for more of a fan-in is ``batching.py``; options and counters are in
+``runtime_options.py`` (re-exported here).
 """
 from __future__ import annotations
 
 import asyncio
 import heapq
 import logging
-import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Collection
 
@@ -27,14 +26,13 @@ from .activities import ActivityRunner
 from .app_index import AppIndex
 from .batching import FanIn
 from .clock import Clock
-from .engine import Engine, EpisodeResult
-from .history_text import HistoryText
+from .engine import Engine
 from .entities import EntityRunner
+from .episodes import CachedInstance, EpisodeRunner
 from .faults import FaultPlan, InjectedCrash
 from .invoke import Invoker
 from .runtime_options import RuntimeOptions, RuntimeStats
-from .shim import ReplayState
-from .store.base import TERMINAL_STATUSES, ConflictError, Event, InstanceRecord, Message, Store, background_context
+from .store.base import ConflictError, Message, Store, background_context
 from .watchers import Watchers
 
 __all__ = ["Runtime", "RuntimeOptions", "RuntimeStats"]
@@ -42,19 +40,9 @@ __all__ = ["Runtime", "RuntimeOptions", "RuntimeStats"]
 log = logging.getLogger("devhost")
 
 
-@dataclass
-class _Cached:
-    """What the runtime remembers of an instance between episodes (all derivable from the store)."""
-
-    history: list[Event]
-    history_json: HistoryText | None
-    etag: str | None
-    replay: ReplayState | None
-
-
-class Runtime(ActivityRunner, EntityRunner, Watchers):
-    """The loop, routing and orchestration episodes; activities and entities are run by
-    the mixins (``activities.py``, ``entities.py``), the fan-in policy is ``batching.py``."""
+class Runtime(EpisodeRunner, ActivityRunner, EntityRunner, Watchers):
+    """The loop, routing and dispatch; episodes, activities and entity batches are run by the
+    mixins (``episodes.py``, ``activities.py``, ``entities.py``), the fan-in policy is ``batching.py``."""
 
     def __init__(self, index: AppIndex, store: Store, clock: Clock, invoker: Invoker,
                  options: RuntimeOptions | None = None,
@@ -76,7 +64,7 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
         self._activities_reserved = 0  # free worker slots promised to commits in progress
         # Ready targets whose every message since their last dispatch might be held (batching.py).
         self._fan_in: dict[str, FanIn] = {}
-        self._history: dict[str, _Cached] = {}
+        self._history: dict[str, CachedInstance] = {}
         self._watchers: dict[str, dict[asyncio.Event, Collection[str] | None]] = {}  # (watchers.py)
         self._unchecked: set[asyncio.Event] = set()  # notified watchers that have not looked yet
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -251,6 +239,23 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
             self._steps.add(step)
             step.add_done_callback(self._steps.discard)
 
+    async def _continue_with(self, target: str) -> None:
+        """Run ``target``'s episode in the calling activity task, which just routed its result,
+        if nothing else of the target is in flight or dispatched (a chain's next step): no
+        dispatch callback, no new task, two passes of the event loop fewer per step."""
+        if (target not in self._ready or target in self._running or target in self._fan_in
+                or self._inflight[target] or self._stopping):
+            return
+        del self._ready[target]
+        self._running.add(target)
+        task = asyncio.current_task()
+        assert task is not None
+        self._steps.add(task)  # stop() lets it end, as it does a dispatched episode
+        try:
+            await self._run_target(target)
+        finally:
+            self._steps.discard(task)
+
     def _held(self, target: str) -> bool:
         """Hold ``target``'s episode (devhost/batching.py) only while this host runs activities of
         it: each one ends by routing a message (or its task ending pokes the loop), so the hold is
@@ -291,104 +296,6 @@ class Runtime(ActivityRunner, EntityRunner, Watchers):
         finally:
             self._running.discard(target)
             self._poke_if_useful()
-
-    # ------------------------------------------------------------------ orchestrations
-    def _call_orchestrator(self, info: Any, context_json: str) -> str:
-        return self.invoker.orchestrator(info, context_json)
-
-    async def _run_episode(self, instance_id: str) -> None:
-        instance = await self.store.instance_for_episode(instance_id)
-        messages = await self.store.messages_for(instance_id)
-        if instance is None or instance.status in TERMINAL_STATUSES:
-            # Late timers, events or completions for an instance that is gone or finished.
-            if messages:
-                await self.store.delete_messages([m.id for m in messages])
-            return
-        now = self.clock.now()
-        deliverable = [m for m in messages if m.kind == "event" and (m.due is None or m.due <= now)]
-        if not deliverable:
-            return
-        cached = self._history.get(instance_id)
-        if cached is not None and cached.etag != instance.etag:  # another process moved it on
-            cached = None
-        if cached is None:
-            history = await self.store.get_history(instance_id)
-            cached = _Cached(history, None, None, None)
-        history = cached.history
-        t0 = time.perf_counter()
-        result = self.engine.run(instance, history, deliverable, now, cached.history_json, cached.replay)
-        if result is None:
-            return
-        result.engine_seconds = time.perf_counter() - t0
-        if self.faults.episode_crashes():
-            raise InjectedCrash("crash between the episode's execution and its commit")
-        await self._commit(instance_id, history, result)
-
-    async def _poison(self, instance_id: str, exc: BaseException) -> None:
-        instance = await self.store.get_instance(instance_id)
-        if instance is None or instance.status in TERMINAL_STATUSES:
-            return
-        messages = await self.store.messages_for(instance_id)
-        reason = (f"Orchestrator function '{instance.name}' failed: processing this instance crashed the "
-                  f"worker {self._crashes[instance_id]} times in a row; giving up (poison message). "
-                  f"Last error: {type(exc).__name__}: {exc}")
-        result = self.engine.fail(instance, await self.store.get_history(instance_id), messages,
-                                  self.clock.now(), reason)
-        self._crashes.pop(instance_id, None)
-        await self._commit(instance_id, [], result)
-
-    async def _commit(self, instance_id: str, history: list[Event], result: EpisodeResult) -> None:
-        commit = result.commit
-        t0 = time.perf_counter()
-        commit.lease_work = self.runnable_now(commit.work)
-        self._activities_reserved += len(commit.lease_work)  # (slots another commit must not count)
-        try:
-            await self.store.commit_episode(commit)
-        finally:
-            self._activities_reserved -= len(commit.lease_work)
-        elapsed = time.perf_counter() - t0 + result.engine_seconds
-        instance = commit.instance
-        if commit.new_execution:
-            self.created(instance)
-        else:
-            history.extend(commit.new_events)  # in place: only this cache holds the list (O(new events))
-            self._history[instance_id] = _Cached(history, result.history_json,
-                                                 commit.instance.etag, result.replay_state)
-        stats = self.stats
-        if result.called_sdk:
-            stats.episodes += 1
-            stats.episodes_by_instance[instance_id] += 1
-            stats.sdk_seconds += result.sdk_seconds
-            stats.episode_seconds += elapsed
-            stats.events_replayed += result.events_replayed
-            self._log_invocation("orchestrator", instance.name, instance_id, result.sdk_seconds)
-        self.forget_timers(commit.deleted_messages)
-        for item in commit.work:
-            self.start_activity(item)
-        for message in commit.messages:
-            self.route(message)
-        for _, start in commit.child_instances:
-            self.route(start)
-        if commit.instance.status in TERMINAL_STATUSES:
-            self._history.pop(instance_id, None)
-            await self._drop_leftovers(instance_id)
-        self._notify(instance_id, commit.instance.status)
-
-    async def _drop_leftovers(self, instance_id: str) -> None:
-        leftovers = await self.store.messages_for(instance_id)
-        if leftovers:
-            ids = [m.id for m in leftovers]
-            await self.store.delete_messages(ids)
-            self.forget_timers(ids)
-
-    def evict(self, instance_id: str) -> None:
-        """Forget cached history (after a purge or an external rewrite)."""
-        self._history.pop(instance_id, None)
-
-    def created(self, instance: InstanceRecord) -> None:
-        """``instance`` (or its new execution) was just stored here: its history is empty at its
-        ETag (no read needed)."""
-        self._history[instance.instance_id] = _Cached([], HistoryText(), instance.etag, None)
 
     # ------------------------------------------------------------------ logging
     def _log_invocation(self, kind: str, name: str, instance_id: str, seconds: float) -> None:

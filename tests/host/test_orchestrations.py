@@ -214,3 +214,39 @@ async def test_messages_routed_in_one_pass_of_the_loop_share_one_episode(env):
     status = await env.wait(instance_id)
     assert status["runtimeStatus"] == "Completed"
     assert env.host.runtime.stats.episodes_by_instance[instance_id] == before + 1
+
+
+async def test_a_chain_step_runs_in_the_activity_task_and_a_stop_lets_it_commit(env):
+    """An activity's result that is all its instance waits for runs the next episode in that
+    activity's own task (``Runtime._continue_with``). Stopping the host meanwhile lets that
+    episode commit, as it lets a dispatched one: a stop must not cut an episode between its
+    store write and what follows it."""
+    runtime, store = env.host.runtime, env.host.store
+    commit = store.commit_episode
+    runners: list[str] = []
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def commit_held_on_the_second_episode(episode):
+        task = asyncio.current_task()
+        assert task is not None
+        runners.append(task.get_coro().__qualname__)
+        if len(runners) == 2:  # the episode after the first activity
+            held.set()
+            await release.wait()
+        return await commit(episode)
+
+    store.commit_episode = commit_held_on_the_second_episode
+    instance_id = await env.start("chain", "x")
+    await held.wait()
+    stopping = asyncio.create_task(runtime.stop())
+    assert runtime._loop_task is not None
+    while not runtime._loop_task.done():  # the stop is past the loop, waiting for episodes
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    release.set()
+    await stopping
+
+    assert runners == ["Runtime._run_target", "ActivityRunner._run_activity"]
+    history = await store.get_history(instance_id)
+    assert scheduled_ids(history, "TaskScheduled") == [0, 1]  # the held episode's commit landed
+    assert event_types(history).count("TaskCompleted") == 1
