@@ -2,9 +2,10 @@
 
     python bench/bench_floor_parts.py [--chains 500] [--repeat 3]
 
-1. The bare mechanics of a four-activity chain: per chain, nine empty asyncio tasks (five episodes,
-   four activities) and four empty hops through the host's ``FunctionPool`` / ``run_in_pool`` (the
-   worker runs ``def`` activities on its thread pool, so the host does too). Nothing else runs.
+1. The bare mechanics of a four-activity chain: per chain, five empty asyncio tasks (the first
+   episode's, then one per activity, in which the next episode runs) and four empty hops through
+   the host's ``FunctionPool`` / ``run_in_pool`` (the worker runs ``def`` activities on its thread
+   pool, so the host does too). Nothing else runs.
 2. The SDK's own calls on cooled caches: ``--chains`` four-activity chains are run through the
    host while every orchestrator call is recorded; then the recorded calls are made again back to
    back ("SDK alone", the floor of ``bench_replay.py``) and again with a 400-element JSON round
@@ -54,10 +55,9 @@ async def bare_mechanics(chains: int) -> float:
     try:
         t0 = time.process_time()
         for _ in range(chains):
-            for _ in range(4):
-                await asyncio.create_task(episode())
-                await asyncio.create_task(activity())
             await asyncio.create_task(episode())
+            for _ in range(4):
+                await asyncio.create_task(activity())  # (the next episode runs in this task)
         return (time.process_time() - t0) / chains * 1e6
     finally:
         pool.shutdown()
@@ -97,7 +97,7 @@ def sdk_calls(calls: list[tuple[object, str]], chains: int, cooled: bool) -> flo
 async def main_async(args: argparse.Namespace) -> None:
     calls, events = await recorded_calls(args.chains)
     mechanics = [await bare_mechanics(args.chains * 6) for _ in range(args.repeat)]  # (cheap: more chains)
-    print(f"bare mechanics (9 empty tasks + 4 empty pool hops per chain): {med_min(mechanics, events)}")
+    print(f"bare mechanics (5 empty tasks + 4 empty pool hops per chain): {med_min(mechanics, events)}")
     alone: list[float] = []
     cooled: list[float] = []
     for rep in range(args.repeat):
