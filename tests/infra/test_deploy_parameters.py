@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from bicep_text import BicepFile, literal
-from test_infra_contract import INFRA, MAIN, MODULE_FILES, RBAC, ROOT, load_yaml
+from infra_files import API, INFRA, MAIN, RBAC, ROOT, load_yaml
 
-API = MODULE_FILES["api"]
 PARAMS_FILE = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
 
 FLEX_REGIONS = {
