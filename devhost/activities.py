@@ -136,7 +136,8 @@ class ActivityRunner:
                        body=body, created=now, execution_id=item.execution_id)
 
     async def _run_http_activity(self, item: WorkItem) -> ActivityOutcome:
-        """``call_http``: one request, no 202 polling (documented limitation)."""
+        """``call_http``: one request; a 202 comes back as it is, as on Azure for SDK 1.x, which does
+        not mark its requests for the extension's 202 polling (tests/host/test_call_http_and_cron.py)."""
         import aiohttp
 
         request = item.http_request or {}

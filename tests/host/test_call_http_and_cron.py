@@ -7,17 +7,20 @@ import pytest
 from aiohttp import web
 
 from devhost.cron import Schedule
+from tests.host.history import event_types
 
 
-async def test_s3_2_call_http_runs_one_request_and_returns_the_response(env):
+async def call_http_against(env, respond) -> tuple[dict, list[dict]]:
+    """Run ``http_caller`` against a local endpoint answering with ``respond()``; the
+    instance's final status and the request bodies the endpoint saw."""
     seen: list[dict] = []
 
     async def handler(request: web.Request) -> web.Response:
         seen.append(await request.json())
-        return web.json_response({"pong": True}, status=201)
+        return respond()
 
     app = web.Application()
-    app.router.add_post("/target", handler)
+    app.router.add_route("*", "/target", handler)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -28,8 +31,29 @@ async def test_s3_2_call_http_runs_one_request_and_returns_the_response(env):
         status = await env.wait(instance_id)
     finally:
         await runner.cleanup()
+    return status, seen
+
+
+async def test_s3_2_call_http_runs_one_request_and_returns_the_response(env):
+    status, seen = await call_http_against(env, lambda: web.json_response({"pong": True}, status=201))
     assert status["output"] == {"status": 201, "content": '{"pong": true}'}
     assert seen == [{"a": 1}]
+
+
+async def test_a_202_with_location_comes_back_as_it_is(env):
+    """SDK 1.x sends no ``asynchronousPatternEnabled`` in the CallHttp action, and the extension
+    follows 202 + ``Location`` only for requests marked with it (a maintainer on
+    Azure/azure-functions-durable-js#284: the extension "requires that durable-http-requests that
+    support polling be marked with a particular boolean flag"; the Python SDK's polling is still
+    the open Azure/azure-functions-durable-python#380). So on Azure the orchestrator gets the 202
+    itself: one request, no timer, no second activity."""
+    status, seen = await call_http_against(env, lambda: web.json_response(
+        {"id": "op-1"}, status=202, headers={"Location": "http://127.0.0.1:9/status", "Retry-After": "1"}))
+    assert status["output"] == {"status": 202, "content": '{"id": "op-1"}'}
+    assert seen == [{"a": 1}]
+    history = await env.history(status["instanceId"])
+    assert event_types(history).count("TaskScheduled") == 1
+    assert "TimerCreated" not in event_types(history)
 
 
 @pytest.mark.parametrize("expression, after, expected", [
