@@ -23,9 +23,21 @@ def configure(enabled: bool | None, env_var: str, install: Callable[[], bool], u
     return False
 
 
-def source_hashes(sources: Mapping[str, Any]) -> dict[str, str]:
-    """First 16 hex digits of sha256(inspect.getsource(...)) of each named function or class."""
-    return {name: hashlib.sha256(inspect.getsource(obj).encode()).hexdigest()[:16] for name, obj in sources.items()}
+def source_hash(*objects: Any) -> str | None:
+    """First 16 hex digits of sha256 over the source texts of ``objects`` (functions or classes),
+    or None when one has no source to read."""
+    digest = hashlib.sha256()
+    try:
+        for obj in objects:
+            digest.update(inspect.getsource(obj).encode())
+    except (OSError, TypeError):
+        return None
+    return digest.hexdigest()[:16]
+
+
+def source_hashes(sources: Mapping[str, Any]) -> dict[str, str | None]:
+    """``source_hash`` of each named function or class (what to record after checking a new version)."""
+    return {name: source_hash(obj) for name, obj in sources.items()}
 
 
 def checked_code_status(checked: Mapping[str, tuple[str, ...]], recorded: Mapping[str, str],

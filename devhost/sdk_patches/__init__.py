@@ -58,7 +58,7 @@ from typing import Any, Callable
 from .. import switches
 from . import basic, calls, context_cache, replay
 from .basic import Codecs
-from .rewrite import source_hash
+from ..switches import source_hash
 
 log = logging.getLogger("devhost")
 

@@ -39,7 +39,8 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
-from .rewrite import rewrite, source_hash
+from ..switches import source_hash
+from .rewrite import rewrite
 
 HEAD = '{"history": ['
 MIN_TEXT = 4096

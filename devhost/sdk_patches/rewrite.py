@@ -11,7 +11,6 @@ bound from ``closure``.
 from __future__ import annotations
 
 import ast
-import hashlib
 import inspect
 import re
 import textwrap
@@ -51,14 +50,3 @@ def rewrite(function: Any, substitutions: list[tuple[str, str]], closure: dict[s
     result.__module__ = function.__module__
     result.__doc__ = function.__doc__
     return result
-
-
-def source_hash(*functions: Any) -> str | None:
-    """First 16 hex digits of sha256 over the source texts of ``functions``, or None."""
-    digest = hashlib.sha256()
-    try:
-        for function in functions:
-            digest.update(inspect.getsource(function).encode())
-    except (OSError, TypeError):
-        return None
-    return digest.hexdigest()[:16]

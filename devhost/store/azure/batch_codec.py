@@ -45,17 +45,13 @@ def _sources() -> dict[str, Any]:
             "_get_raw_parts_helper": shared._get_raw_parts_helper}
 
 
-# first 16 hex digits of sha256(inspect.getsource(...)) of the code checked against
+# switches.source_hash of the code checked against (switches.source_hashes(_sources()) recomputes them)
 SOURCE_SHA256 = {
     "_batch_send": "be0c9aa9919c50a8",
     "_prepare_multipart_body_helper": "8d1d3a8a6e4f4cd4",
     "_decode_parts_helper": "42432e278d0b6f58",
     "_get_raw_parts_helper": "b1054b7095611e45",
 }
-
-
-def source_hashes() -> dict[str, str]:
-    return switches.source_hashes(_sources())
 
 
 @functools.cache

@@ -32,6 +32,13 @@ def key_path(table: str, partition_key: str, row_key: str) -> str:
             f"RowKey='{quote(_prepare_key(row_key), safe='')}')")
 
 
+def if_match(etag: str | None, match_condition: MatchConditions | None) -> str:
+    """The ``If-Match`` the SDK sends for a conditional write or delete (its ``ValueError`` for a
+    condition it refuses): the ETag for ``IfNotModified``, else ``*``."""
+    condition = _get_match_condition(etag=etag, match_condition=match_condition or MatchConditions.Unconditionally)
+    return etag if condition == MatchConditions.IfNotModified else "*"  # type: ignore[return-value]
+
+
 def _line(name: str, value: str) -> str:
     return f"{name}: {value}\r\n"
 
@@ -70,15 +77,10 @@ def sub_requests(base_url: str, table: str, version: str, operations: Sequence[A
 def _sub_request(base_url: str, table: str, version: str, kind: str, entity: dict[str, Any],
                  kwargs: dict[str, Any], date: str) -> bytes | None:
     keyed = base_url + key_path(table, entity["PartitionKey"], entity["RowKey"])
-    if_match = None
-    if kind in ("update", "delete"):
-        etag = kwargs.get("etag")
-        condition = _get_match_condition(etag=etag, match_condition=kwargs.get("match_condition")
-                                         or MatchConditions.Unconditionally)
-        if_match = etag if condition == MatchConditions.IfNotModified else "*"
     if kind == "delete":
         head = [f"DELETE {keyed} HTTP/1.1\r\n", _line("x-ms-version", version), _line("DataServiceVersion", "3.0"),
-                _line("Accept", "application/json;odata=minimalmetadata"), _line("If-Match", if_match)]
+                _line("Accept", "application/json;odata=minimalmetadata"),
+                _line("If-Match", if_match(kwargs.get("etag"), kwargs.get("match_condition")))]
         body = ""
     else:
         body = json.dumps(_add_entity_properties(entity))
@@ -96,7 +98,7 @@ def _sub_request(base_url: str, table: str, version: str, kind: str, entity: dic
             request_line, accept = f"{method} {keyed} HTTP/1.1\r\n", "application/json"
         head = [request_line, _line("Content-Type", "application/json"), _line("Content-Length", str(len(body))),
                 _line("x-ms-version", version), _line("DataServiceVersion", "3.0"), _line("Accept", accept)]
-        if if_match is not None:
-            head.append(_line("If-Match", if_match))
+        if kind == "update":
+            head.append(_line("If-Match", if_match(kwargs.get("etag"), kwargs.get("match_condition"))))
     head += [_line("x-ms-date", date), _line("Date", date), "\r\n", body]
     return "".join(head).encode("latin-1")

@@ -60,7 +60,7 @@ try:  # (the SDK's private helpers, used only once status() has checked their so
 
     from . import lean_batch
     from azure.data.tables._serialize import (
-        _add_entity_properties, _get_match_condition, _parameter_filter_substitution,
+        _add_entity_properties, _parameter_filter_substitution,
     )
 except ImportError as missing:  # pragma: no cover - another SDK version
     _MISSING: ImportError | None = missing
@@ -102,7 +102,7 @@ def _sources() -> dict[str, Any]:
     }
 
 
-# first 16 hex digits of sha256(inspect.getsource(...)) of the code checked against
+# switches.source_hash of the code checked against (switches.source_hashes(_sources()) recomputes them)
 SOURCE_SHA256 = {
     "TableClient.create_entity": "1fee1cf3544d6b77",
     "TableClient.update_entity": "43cb76ff5bd7261f",
@@ -131,10 +131,6 @@ SOURCE_SHA256 = {
     "_serialize_request": "8431f9c888293017",
     "_HTTPSerializer": "58e04117d27874fc",
 }
-
-
-def source_hashes() -> dict[str, str]:
-    return switches.source_hashes(_sources())
 
 
 @functools.cache
@@ -269,24 +265,21 @@ class LeanTableClient:
     async def upsert_entity(self, entity: Any, mode: Any = UpdateMode.MERGE, **kwargs: Any) -> Any:
         if kwargs or mode not in (UpdateMode.MERGE, UpdateMode.REPLACE):
             return await self._sdk.upsert_entity(entity, mode, **kwargs)
-        return await self._write(entity, mode, None, None, self._sdk.upsert_entity, {})
+        return await self._write(entity, mode, None, self._sdk.upsert_entity, {})
 
     async def update_entity(self, entity: Any, mode: Any = UpdateMode.MERGE, *, etag: str | None = None,
                             match_condition: MatchConditions | None = None, **kwargs: Any) -> Any:
         if kwargs or mode not in (UpdateMode.MERGE, UpdateMode.REPLACE) or isinstance(entity, TableEntity):
             return await self._sdk.update_entity(entity, mode, etag=etag, match_condition=match_condition, **kwargs)
-        condition = _get_match_condition(etag=etag, match_condition=match_condition or MatchConditions.Unconditionally)
-        return await self._write(entity, mode, etag, condition, self._sdk.update_entity,
+        return await self._write(entity, mode, lean_batch.if_match(etag, match_condition), self._sdk.update_entity,
                                  {"etag": etag, "match_condition": match_condition})
 
-    async def _write(self, entity: Any, mode: Any, etag: str | None, condition: MatchConditions | None,
+    async def _write(self, entity: Any, mode: Any, if_match: str | None,
                      sdk_call: Callable[..., Any], sdk_kwargs: dict[str, Any]) -> Any:
         body = _add_entity_properties(entity)
         headers = self._headers("application/json", "application/json")
-        if condition is MatchConditions.IfNotModified:
-            headers["If-Match"] = etag  # type: ignore[assignment]
-        elif condition is MatchConditions.IfPresent:
-            headers["If-Match"] = "*"
+        if if_match is not None:
+            headers["If-Match"] = if_match
         method = "PUT" if mode == UpdateMode.REPLACE else "PATCH"
         path = lean_batch.key_path(self.table_name, entity["PartitionKey"], entity["RowKey"])
         answer = await self._send(method, path, headers, body, ok=(204,))
@@ -297,11 +290,8 @@ class LeanTableClient:
     async def delete_entity(self, *args: Any, **kwargs: Any) -> None:
         if len(args) != 2 or not all(isinstance(a, str) for a in args) or set(kwargs) - {"etag", "match_condition"}:
             return await self._sdk.delete_entity(*args, **kwargs)
-        etag = kwargs.get("etag")
-        condition = _get_match_condition(etag=etag, match_condition=kwargs.get("match_condition")
-                                         or MatchConditions.Unconditionally)
         headers = self._headers("application/json;odata=minimalmetadata")
-        headers["If-Match"] = etag if condition is MatchConditions.IfNotModified else "*"  # type: ignore[assignment]
+        headers["If-Match"] = lean_batch.if_match(kwargs.get("etag"), kwargs.get("match_condition"))
         answer = await self._send("DELETE", lean_batch.key_path(self.table_name, *args), headers, ok=(204, 404))
         if answer is None:
             return await self._sdk.delete_entity(*args, **kwargs)
