@@ -30,6 +30,7 @@ async def dispatched(target: str) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, list[float]]:
+    from bench_floor_parts import med_min
     from hostside import HostSide
 
     side = HostSide("memory+fast", "memory", True, 1, 10)
@@ -55,10 +56,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, list[float]]:
         await side.stop()
     assert events["on"] == events["off"], events  # the same episodes and histories either way
     for side_name, label in (("on", "next step in the activity's task"), ("off", "every episode dispatched")):
-        values = cpu[side_name]
-        median, least = statistics.median(values), min(values)
-        print(f"{label:34s} {median:6.0f} / {least:6.0f} us per chain "
-              f"({median / events['on']:.1f} / {least / events['on']:.1f} us per event; median / min)")
+        print(f"{label}: {med_min(cpu[side_name], events['on'])} (median / min)")
     on, off = cpu["on"], cpu["off"]
     print(f"off / on: {statistics.median(off) / statistics.median(on):.3f} (medians), "
           f"{min(off) / min(on):.3f} (mins); {events['on']} history events per chain")

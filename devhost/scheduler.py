@@ -232,9 +232,7 @@ class Runtime(EpisodeRunner, ActivityRunner, EntityRunner, Watchers):
         for target in list(self._ready):
             if target in self._running or self._held(target):
                 continue
-            self._fan_in.pop(target, None)
-            del self._ready[target]
-            self._running.add(target)
+            self._claim(target)
             step = self._spawn(self._run_target(target))
             self._steps.add(step)
             step.add_done_callback(self._steps.discard)
@@ -246,8 +244,7 @@ class Runtime(EpisodeRunner, ActivityRunner, EntityRunner, Watchers):
         if (target not in self._ready or target in self._running or target in self._fan_in
                 or self._inflight[target] or self._stopping):
             return
-        del self._ready[target]
-        self._running.add(target)
+        self._claim(target)
         task = asyncio.current_task()
         assert task is not None
         self._steps.add(task)  # stop() lets it end, as it does a dispatched episode
@@ -255,6 +252,12 @@ class Runtime(EpisodeRunner, ActivityRunner, EntityRunner, Watchers):
             await self._run_target(target)
         finally:
             self._steps.discard(task)
+
+    def _claim(self, target: str) -> None:
+        """``target`` stops being ready: its episode or batch starts now."""
+        self._fan_in.pop(target, None)
+        del self._ready[target]
+        self._running.add(target)
 
     def _held(self, target: str) -> bool:
         """Hold ``target``'s episode (devhost/batching.py) only while this host runs activities of
