@@ -186,7 +186,8 @@ class DurableHost:
     async def restart(self, instance_id: str, new_instance_id: bool = True) -> str:
         record = await self.store.get_instance(instance_id)
         if record is None:
-            raise HostError(400, "InstanceId does not match a valid orchestration instance.")
+            # (sic: DurableClient.RestartAsync's ArgumentException)
+            raise HostError(400, f"An orchestrastion with the instanceId {instance_id} was not found.")
         target = None if new_instance_id else instance_id
         if target is not None and record.status in ACTIVE_STATUSES:
             raise HostError(409, f"An Orchestration instance with the status {record.status} already exists.")

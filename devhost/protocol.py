@@ -89,6 +89,13 @@ def format_timestamp(value: datetime) -> str:
 _last_formatted: tuple[datetime | None, str] = (None, "")
 
 
+def format_newtonsoft_time(value: datetime) -> str:
+    """A UTC ``DateTime`` as ``JsonConvert.SerializeObject`` writes it: up to 7 fractional digits,
+    trailing zeros (and a bare dot) dropped, then ``Z``."""
+    text = format_timestamp(value)[:-1].rstrip("0").rstrip(".")
+    return text + "Z"
+
+
 def format_status_time(value: datetime) -> str:
     """Status API times: ``ToString("s") + "Z"`` (no fractional seconds, spec 9)."""
     return format_timestamp(value)[:19] + "Z"

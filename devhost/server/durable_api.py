@@ -1,10 +1,12 @@
 """The extension's HTTP API: public webhooks (``/runtime/webhooks/durabletask``, system key)
 and the local RPC endpoint the SDK's client calls (served by ``rpc.py`` on its own listener).
 
-One handler set serves both, as ``HttpApiHandler`` does in the extension (spec 8.2, 9).
+One handler set serves both, as ``HttpApiHandler`` does in the extension (spec 8.2, 9): routes as
+``webhook_routes.py`` matches them, query parameters as ``dotnet_query.py`` reads them.
 """
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from typing import Any, Awaitable, Callable
@@ -12,46 +14,32 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from ..host import MAX_INSTANCE_ID_LENGTH, DurableHost, HostError, WrongStateError, input_text_from_client_body
-from ..protocol import parse_timestamp
+from ..protocol import format_newtonsoft_time
 from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
+from .dotnet_query import QueryPairs, dotnet_seconds, try_datetime, try_int, try_seconds, try_statuses
 from .keys import AuthPolicy, unauthorized
 from .urls import WEBHOOK_PATH, management_urls
+from .webhook_routes import ENTITY_ACTIONS, resolve
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_RUNTIME_STATUSES = {"Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
-                     "Pending", "Suspended"}
+_RESTART_ARGUMENT_MESSAGE = "InstanceId does not match a valid orchestration instance."
 
 
 def message(status: int, text: str, **extra: Any) -> web.Response:
     return web.json_response({"Message": text, **extra}, status=status)
 
 
-def _flag(request: web.Request, name: str, default: bool) -> bool:
-    value = request.query.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() == "true"
+class ArgumentError(Exception):
+    """An ``ArgumentException`` the extension turns into a 400 (``message`` is its Message)."""
+
+    def __init__(self, exception_message: str, message_text: str = "One or more of the arguments submitted is incorrect"):
+        super().__init__(exception_message)
+        self.exception_message = exception_message
+        self.message_text = message_text
 
 
-def _time(request: web.Request, name: str) -> datetime | None:
-    value = request.query.get(name)
-    if not value:
-        return None
-    try:
-        return parse_timestamp(value)
-    except (ValueError, OverflowError) as exc:
-        raise HostError(400, f"Invalid '{name}' value: {value!r}.") from exc
-
-
-def _statuses(request: web.Request) -> frozenset[str] | None:
-    values = [part.strip() for raw in request.query.getall("runtimeStatus", []) for part in raw.split(",")]
-    values = [v for v in values if v]
-    if not values:
-        return None
-    unknown = [v for v in values if v not in _RUNTIME_STATUSES]
-    if unknown:
-        raise HostError(400, f"Unknown runtimeStatus value(s): {', '.join(unknown)}.")
-    return frozenset(values)
+class _InvalidJson(Exception):
+    """A body the extension's JSON reader refuses (HttpApiHandler: JsonReaderException -> 400)."""
 
 
 class DurableApi:
@@ -60,61 +48,41 @@ class DurableApi:
         self.auth = auth
 
     # ----------------------------------------------------------------- wiring
-    def _table(self) -> list[tuple[str, str, Handler]]:
-        return [
-            ("POST", "/orchestrators/{functionName}", self.start),
-            ("POST", "/orchestrators/{functionName}/{instanceId}", self.start),
-            ("GET", "/instances", self.list_instances),
-            ("GET", "/instances/", self.list_instances),
-            ("DELETE", "/instances", self.purge_many),
-            ("DELETE", "/instances/", self.purge_many),
-            ("GET", "/instances/{instanceId}", self.get_status),
-            ("DELETE", "/instances/{instanceId}", self.purge_one),
-            ("POST", "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
-            ("POST", "/instances/{instanceId}/terminate", self._lifecycle(self.host.terminate)),
-            ("POST", "/instances/{instanceId}/suspend", self._lifecycle(self.host.suspend)),
-            ("POST", "/instances/{instanceId}/resume", self._lifecycle(self.host.resume)),
-            ("POST", "/instances/{instanceId}/rewind", self._lifecycle(self.host.rewind)),
-            ("POST", "/instances/{instanceId}/restart", self.restart),
-            ("GET", "/entities/{entityName}", self.list_entities),
-            ("GET", "/entities/{entityName}/{entityKey}", self.read_entity),
-            ("POST", "/entities/{entityName}/{entityKey}", self.signal_entity),
-            ("DELETE", "/entities/{entityName}/{entityKey}", self.delete_entity),
-        ]
-
     def public_routes(self) -> list[web.RouteDef]:
         """The management webhooks on the public port: system or master key."""
-        return [web.route(method, WEBHOOK_PATH + path, self._keyed(handler)) for method, path, handler in self._table()]
+        return self._routes(WEBHOOK_PATH, keyed=True)
 
     def rpc_routes(self, prefix: str) -> list[web.RouteDef]:
         """The same handlers for the SDK's client, mounted on the local RPC listener (``rpc.py``)."""
-        return [web.route(method, prefix + path, self._unkeyed(handler)) for method, path, handler in self._table()]
+        return self._routes(prefix, keyed=False)
 
-    def _keyed(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            if not self.auth.allows(request, "system"):
+    def _routes(self, base: str, *, keyed: bool) -> list[web.RouteDef]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if keyed and not self.auth.allows(request, "system"):
                 return unauthorized("system")
-            return await self._safe(handler, request)
-        return guarded
+            return await self._safe(request, request.rel_url.raw_path[len(base):])
+        return [web.route("*", base, handle), web.route("*", base + "/{tail:.*}", handle)]
 
-    def _unkeyed(self, handler: Handler) -> Handler:
-        async def safe(request: web.Request) -> web.StreamResponse:
-            return await self._safe(handler, request)
-        return safe
-
-    async def _safe(self, handler: Handler, request: web.Request) -> web.StreamResponse:
+    async def _safe(self, request: web.Request, raw_path: str) -> web.StreamResponse:
+        found = resolve(raw_path, request.method)
+        if found is None:
+            return message(404, "The durable HTTP API has no such route.")
+        query = QueryPairs(request.query)
         try:
-            return await handler(request)
+            return await getattr(self, found.action)(request, query, **found.params)
         except WrongStateError as exc:  # HttpApiHandler's catch-all: 500 with the exception's details
             return message(500, "Something went wrong while processing your request", ExceptionMessage=exc.message,
                            ExceptionType="System.InvalidOperationException", StackTrace=None)
+        except ArgumentError as exc:  # the extension's ArgumentException shape; the SDK reads ExceptionMessage
+            return message(400, exc.message_text, ExceptionMessage=exc.exception_message,
+                           ExceptionType="System.ArgumentException", StackTrace=None)
         except HostError as exc:
-            if exc.status == 400:  # the extension's ArgumentException shape; the SDK reads ExceptionMessage
+            if exc.status == 400 and found.action not in ENTITY_ACTIONS:
                 return message(400, "One or more of the arguments submitted is incorrect",
                                ExceptionMessage=exc.message, ExceptionType="System.ArgumentException")
             return message(exc.status, exc.message)
         except (json.JSONDecodeError, _InvalidJson):
-            return message(400, "Invalid JSON content.")
+            return message(400, "Invalid JSON content")
 
     def _origin(self, request: web.Request) -> str:
         return f"{request.scheme}://{request.host}"
@@ -126,143 +94,183 @@ class DurableApi:
             "Location": urls["statusQueryGetUri"], "Retry-After": "10"})
 
     # ----------------------------------------------------------------- orchestrations
-    async def start(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        input_text = _input_text(body)
-        instance_id = await self.host.start_new(request.match_info["functionName"],
-                                                request.match_info.get("instanceId"), input_text)
-        return await self._respond_started(request, instance_id)
+    async def start(self, request: web.Request, query: QueryPairs, functionName: str,
+                    instanceId: str | None) -> web.StreamResponse:
+        input_text = _input_text(await request.read())
+        instance_id = await self.host.start_new(functionName, instanceId, input_text)
+        return await self._respond_started(request, query, instance_id)
 
-    async def _respond_started(self, request: web.Request, instance_id: str) -> web.StreamResponse:
-        timeout = request.query.get("timeout")
-        if timeout is None:
-            return self._check_status(request, instance_id)
+    async def restart(self, request: web.Request, query: QueryPairs, instanceId: str) -> web.StreamResponse:
         try:
-            seconds = float(timeout)
-        except ValueError as exc:
-            raise HostError(400, "timeout must be a number of seconds.") from exc
-        try:
-            status = await self.host.wait(instance_id, seconds)
-        except TimeoutError:
-            return self._check_status(request, instance_id)
-        return web.json_response(status.get("output"), status=200) if status["runtimeStatus"] == "Completed" \
-            else web.json_response(status, status=200)
+            instance_id = await self.host.restart(instanceId, query.flag("restartWithNewInstanceId", True))
+            return await self._respond_started(request, query, instance_id)
+        except ArgumentError as exc:  # HandleRestartInstanceRequestAsync's own catch
+            raise ArgumentError(exc.exception_message, _RESTART_ARGUMENT_MESSAGE) from None
+        except HostError as exc:
+            if exc.status != 400:
+                raise
+            raise ArgumentError(exc.message, _RESTART_ARGUMENT_MESSAGE) from None
 
-    async def get_status(self, request: web.Request) -> web.StreamResponse:
-        instance_id = request.match_info["instanceId"]
+    async def _respond_started(self, request: web.Request, query: QueryPairs, instance_id: str) -> web.StreamResponse:
+        """``WaitForCompletionOrCreateCheckStatusResponseAsync`` only when both ``timeout`` and
+        ``pollingInterval`` parse; otherwise (or when time runs out) the 202 check-status answer."""
+        timeout, interval = try_seconds(query.get("timeout")), try_seconds(query.get("pollingInterval"))
+        if timeout is None or interval is None:
+            return self._check_status(request, instance_id)
+        if interval > timeout:
+            raise ArgumentError(f"Total timeout {dotnet_seconds(timeout)} should be bigger than retry timeout "
+                                f"{dotnet_seconds(interval)}")
+        status = await self.host.status(instance_id)
+        if status is not None and status["runtimeStatus"] not in TERMINAL_STATUSES and timeout > 0:
+            if interval < 0:  # Task.Delay(negative)
+                raise ArgumentError("The value needs to translate in milliseconds to -1 (signifying an infinite "
+                                    "timeout), 0, or a positive integer less than or equal to the maximum allowed "
+                                    "timer duration. (Parameter 'delay')")
+            try:
+                await self.host.wait(instance_id, timeout)
+            except TimeoutError:
+                pass
+            status = await self.host.status(instance_id)
+        if status is None or status["runtimeStatus"] not in TERMINAL_STATUSES:
+            return self._check_status(request, instance_id)
+        if status["runtimeStatus"] == "Completed":
+            return web.json_response(status.get("output"), status=200)
+        return await self.get_status(request, query, instance_id, server_error_on_failure=False)
+
+    async def get_status(self, request: web.Request, query: QueryPairs, instanceId: str, *,
+                     server_error_on_failure: bool | None = None) -> web.StreamResponse:
         status = await self.host.status(
-            instance_id,
-            show_history=_flag(request, "showHistory", False),
-            show_history_output=_flag(request, "showHistoryOutput", False),
-            show_input=_flag(request, "showInput", True),
-        )
+            instanceId, show_history=query.flag("showHistory", False),
+            show_history_output=query.flag("showHistoryOutput", False), show_input=query.flag("showInput", True))
         if status is None:
-            return message(404, f"No instance with ID '{instance_id}' found.")
+            return message(404, f"No instance with ID '{instanceId}' found.")
         runtime_status = status["runtimeStatus"]
         if runtime_status in ACTIVE_STATUSES:
             return web.json_response(status, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
-        if runtime_status == FAILED and _flag(request, "returnInternalServerErrorOnFailure", False):
+        if server_error_on_failure is None:
+            server_error_on_failure = query.flag("returnInternalServerErrorOnFailure", False)
+        if runtime_status == FAILED and server_error_on_failure:
             return web.json_response(status, status=500)
         return web.json_response(status, status=200)
 
-    async def list_instances(self, request: web.Request) -> web.StreamResponse:
-        top = request.query.get("top")
-        if top is not None and (not top.isdigit() or int(top) < 1):
+    async def list_instances(self, request: web.Request, query: QueryPairs, instanceId: None) -> web.StreamResponse:
+        top = try_int(query.get("top"))
+        if top is not None and top < 1:  # (a page of none: the providers refuse it; a 400 here, not a 500)
             raise HostError(400, "top must be a positive integer.")
-        query = InstanceQuery(
-            created_from=_time(request, "createdTimeFrom"), created_to=_time(request, "createdTimeTo"),
-            statuses=_statuses(request), prefix=request.query.get("instanceIdPrefix"),
-            top=int(top) if top else 100, continuation=request.headers.get("x-ms-continuation-token") or None,
+        condition = InstanceQuery(
+            created_from=try_datetime(query.get("createdTimeFrom")), created_to=try_datetime(query.get("createdTimeTo")),
+            statuses=try_statuses(query.all("runtimeStatus"), ("Unknown",)), prefix=query.get("instanceIdPrefix"),
+            top=top or 100, continuation=request.headers.get("x-ms-continuation-token") or None,
         )
         try:
-            rows, token = await self.host.query(query, show_input=_flag(request, "showInput", False))
+            rows, token = await self.host.query(condition, show_input=query.flag("showInput", True))
         except (ValueError, KeyError, TypeError) as exc:  # a token the store cannot decode
-            if query.continuation is None:
+            if condition.continuation is None:
                 raise
             raise HostError(400, "Invalid continuation token.") from exc
         return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
 
-    async def purge_one(self, request: web.Request) -> web.StreamResponse:
-        deleted = await self.host.purge(request.match_info["instanceId"])
+    async def purge_one(self, request: web.Request, query: QueryPairs, instanceId: str) -> web.StreamResponse:
+        deleted = await self.host.purge(instanceId)
         if not deleted:
             return message(404, "No instance found to purge.")
         return web.json_response({"instancesDeleted": deleted})
 
-    async def purge_many(self, request: web.Request) -> web.StreamResponse:
-        created_from = _time(request, "createdTimeFrom")
-        if created_from is None:
-            raise HostError(400, "Please provide value for 'createdTimeFrom' parameter.")
-        deleted = await self.host.purge_by(created_from, _time(request, "createdTimeTo"), _statuses(request))
+    async def purge_many(self, request: web.Request, query: QueryPairs, instanceId: None) -> web.StreamResponse:
+        created_from = try_datetime(query.get("createdTimeFrom"))
+        if created_from is None:  # (CreateResponse with a string: the body is a JSON string)
+            return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
+        deleted = await self.host.purge_by(created_from, try_datetime(query.get("createdTimeTo")),
+                                           try_statuses(query.all("runtimeStatus")))
         if not deleted:
             return message(404, "No instances matched the purge filter.")
         return web.json_response({"instancesDeleted": deleted})
 
-    async def raise_event(self, request: web.Request) -> web.StreamResponse:
-        instance_id = request.match_info["instanceId"]
-        record = await self.host.get_instance(instance_id)
+    async def raise_event(self, request: web.Request, query: QueryPairs, instanceId: str,
+                          eventName: str) -> web.StreamResponse:
+        record = await self.host.get_instance(instanceId)
         if record is None:
-            return message(404, f"No instance with ID '{instance_id}' found.")
+            return message(404, f"No instance with ID '{instanceId}' found.")
         if record.status in TERMINAL_STATUSES:
-            return message(410, f"The instance '{instance_id}' is {record.status} and cannot receive events.")
+            return message(410, f"The instance '{instanceId}' is {record.status} and cannot receive events.")
         if request.content_type != "application/json":
             return message(400, "Only application/json request content is supported")
         body = await request.read()
-        data_text = _input_text(body)
-        await self.host.raise_event(instance_id, request.match_info["eventName"], data_text)
+        if not body.strip():  # MessagePayloadDataConverter.ConvertToJToken: JToken.Load of nothing throws
+            raise _InvalidJson()
+        await self.host.raise_event(instanceId, eventName, _input_text(body))
         return web.Response(status=202)
 
-    def _lifecycle(self, action: Callable[[str, str | None], Awaitable[None]]) -> Handler:
+    async def _lifecycle(self, action: Callable[[str, str | None], Awaitable[None]], query: QueryPairs,
+                         instance_id: str) -> web.StreamResponse:
         """terminate / suspend / resume / rewind: ``?reason=``, 202 once the request is stored."""
-        async def handle(request: web.Request) -> web.StreamResponse:
-            await action(request.match_info["instanceId"], request.query.get("reason"))
-            return web.Response(status=202)
-        return handle
+        await action(instance_id, query.get("reason"))
+        return web.Response(status=202)
 
-    async def restart(self, request: web.Request) -> web.StreamResponse:
-        new_id = _flag(request, "restartWithNewInstanceId", True)
-        instance_id = await self.host.restart(request.match_info["instanceId"], new_id)
-        return await self._respond_started(request, instance_id)
+    async def terminate(self, request: web.Request, query: QueryPairs, instanceId: str) -> web.StreamResponse:
+        return await self._lifecycle(self.host.terminate, query, instanceId)
+
+    async def suspend(self, request: web.Request, query: QueryPairs, instanceId: str) -> web.StreamResponse:
+        return await self._lifecycle(self.host.suspend, query, instanceId)
+
+    async def resume(self, request: web.Request, query: QueryPairs, instanceId: str) -> web.StreamResponse:
+        return await self._lifecycle(self.host.resume, query, instanceId)
+
+    async def rewind(self, request: web.Request, query: QueryPairs, instanceId: str) -> web.StreamResponse:
+        return await self._lifecycle(self.host.rewind, query, instanceId)
 
     # ----------------------------------------------------------------- entities
-    async def read_entity(self, request: web.Request) -> web.StreamResponse:
-        name, key = request.match_info["entityName"], _entity_key(request)
-        record = await self.host.read_entity(name, key)
+    # (the entity route has its own ArgumentException catch: a 400 with the exception's message only,
+    # which _safe gives a HostError(400) from these handlers)
+    async def read_entity(self, request: web.Request, query: QueryPairs, entityName: str,
+                          entityKey: str) -> web.StreamResponse:
+        key = "" if entityKey == "$" else entityKey  # "$" stands for the empty key, on reads only
+        record = await self.host.read_entity(entityName, _checked_key(entityName, key))
         if record is None:
-            return message(404, f"Entity '@{name.lower()}@{key}' not found.")
+            return message(404, f"Entity '@{entityName.lower()}@{key}' not found.")
         return web.Response(status=200, text=record.state or "null", content_type="application/json")
 
-    async def list_entities(self, request: web.Request) -> web.StreamResponse:
-        fetch_state = _flag(request, "fetchState", False)
-        rows = []
-        for record in await self.host.list_entities(request.match_info["entityName"]):
-            row: dict[str, Any] = {"entityId": {"name": record.name, "key": record.key},
-                                   "lastOperationTime": record.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ")}
-            if fetch_state:
-                row["state"] = json.loads(record.state) if record.state else None
-            rows.append(row)
-        return web.json_response(rows, headers={"x-ms-continuation-token": "null"})
+    async def list_entities(self, request: web.Request, query: QueryPairs, entityName: str | None,
+                            entityKey: None) -> web.StreamResponse:
+        """``ListEntitiesAsync``: entities that exist, ``top`` (100) a page, in id order, between
+        ``lastOperationTimeFrom`` and ``lastOperationTimeTo`` (now)."""
+        after = _entity_token(request.headers.get("x-ms-continuation-token") or None)
+        low, high = try_datetime(query.get("lastOperationTimeFrom")), try_datetime(query.get("lastOperationTimeTo"))
+        high = high or self.host.clock.now()
+        records = [r for r in await self.host.list_entities(entityName)
+                   if (after is None or r.entity_id > after) and (low is None or low <= r.last_modified) and
+                   r.last_modified <= high]
+        page_size = try_int(query.get("top")) or 100
+        if page_size < 1:
+            return message(400, "top must be a positive integer.")
+        page = records[:page_size]
+        token = base64.urlsafe_b64encode(page[-1].entity_id.encode()).decode() if len(records) > page_size else None
+        fetch_state = query.flag("fetchState", False)
+        rows = [{"entityId": {"name": r.name, "key": r.key}, "lastOperationTime": format_newtonsoft_time(r.last_modified),
+                 "state": (json.loads(r.state) if r.state else None) if fetch_state else None} for r in page]
+        return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
 
-    async def signal_entity(self, request: web.Request) -> web.StreamResponse:
-        operation = request.query.get("op")
-        if not operation:
-            raise HostError(400, "The 'op' query parameter is required.")
+    async def signal_entity(self, request: web.Request, query: QueryPairs, entityName: str | None,
+                            entityKey: str | None) -> web.StreamResponse:
+        if not entityName:
+            return message(400, "Invalid entity id: entity name must not be a null or empty string. "
+                                "(Parameter 'entityName')")
+        key = _checked_key(entityName, entityKey or "")
+        operation = "delete" if request.method == "DELETE" else (query.get("op") or "")
         body = await request.read()
         if not body:
             input_text = None
         elif request.content_type == "application/json":
-            input_text = _input_text(body)
-        else:
-            input_text = body.decode("utf-8", errors="replace")
-        await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), operation, input_text)
+            try:
+                input_text = _input_text(body) if body.strip() else None
+            except _InvalidJson:
+                return message(400, "Could not parse JSON content: the body is not valid JSON.")
+            if input_text is None:
+                return message(400, "Could not parse JSON content: the body is empty.")
+        else:  # any other content is the operation's input as a string
+            input_text = json.dumps(body.decode("utf-8", errors="replace"))
+        await self.host.signal_entity(entityName, key, operation, input_text)
         return web.Response(status=202)
-
-    async def delete_entity(self, request: web.Request) -> web.StreamResponse:
-        await self.host.signal_entity(request.match_info["entityName"], _entity_key(request), "delete", None)
-        return web.Response(status=202)
-
-
-class _InvalidJson(Exception):
-    """A body the extension's JSON reader refuses (HttpApiHandler: JsonReaderException -> 400)."""
 
 
 def _input_text(body: bytes) -> str | None:
@@ -272,14 +280,22 @@ def _input_text(body: bytes) -> str | None:
         raise _InvalidJson() from exc
 
 
-def _entity_key(request: web.Request) -> str:
-    key = request.match_info["entityKey"]
-    key = "" if key == "$" else key
+def _checked_key(name: str, key: str) -> str:
     # An entity's instance id is "@name@key": held to the extension's instance id limit
     # (DurableClient.MaxInstanceIdLength) so it also fits a storage partition key (1 KiB).
-    if len(request.match_info["entityName"]) + len(key) + 2 > MAX_INSTANCE_ID_LENGTH:
+    if len(name) + len(key) + 2 > MAX_INSTANCE_ID_LENGTH:
         raise HostError(400, f"Entity IDs ('@name@key') must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
     return key
+
+
+def _entity_token(token: str | None) -> str | None:
+    """The entity id a page ended at (the host's own opaque token)."""
+    if token is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError) as exc:
+        raise HostError(400, "Invalid continuation token.") from exc
 
 
 __all__ = ["DurableApi"]

@@ -150,7 +150,7 @@ async def test_s9_restart_purge_and_list(env):
         assert response.headers["x-ms-continuation-token"] == "null"
     assert len(rest) == 1
     async with env.request("GET", f"{WEBHOOK}/instances?runtimeStatus=Bogus", key="system") as response:
-        assert response.status == 400
+        assert response.status == 200  # an unknown status is dropped, and no filter is left (test_management_api_query.py)
     async with env.request("DELETE", f"{WEBHOOK}/instances/{first}", key="system") as response:
         assert response.status == 200
         assert await _json(response) == {"instancesDeleted": 1}
@@ -171,7 +171,7 @@ async def test_s9_start_errors_unknown_function_bad_json_and_bad_id(env):
     async with env.request("POST", f"{WEBHOOK}/orchestrators/chain", key="system", data="{bad",
                            headers={"Content-Type": "application/json"}) as response:
         assert response.status == 400
-        assert (await _json(response))["Message"] == "Invalid JSON content."
+        assert (await _json(response))["Message"] == "Invalid JSON content"
     async with env.request("POST", f"{WEBHOOK}/orchestrators/chain/@bad", key="system") as response:
         assert response.status == 400
     await env.start("wait_event", instance_id="dup")
@@ -200,7 +200,7 @@ async def test_s9_entity_endpoints(env):
     async with env.request("POST", f"{base}?op=add", key="system", json="3") as response:
         assert response.status == 202
     async with env.request("POST", base, key="system", json="3") as response:
-        assert response.status == 400  # op is required
+        assert response.status == 202  # no op: the operation "" (test_management_api_query.py)
     await env.settle()
     async with env.request("GET", base, key="system") as response:
         assert response.status == 200

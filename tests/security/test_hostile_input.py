@@ -100,7 +100,10 @@ class Probe:
             except ValueError:
                 self.problems.append(f"{where} -> {status} without a JSON body: {text[:100]!r}")
                 return status
-            if not isinstance(payload, dict) or not ({"error", "Message"} & set(payload)):
+            # (a JSON string is the message where the extension answers with one: the purge
+            # filter's "Please provide value for 'createdTimeFrom' parameter.", HttpApiHandler.cs)
+            if not (isinstance(payload, str) and payload) and (
+                    not isinstance(payload, dict) or not ({"error", "Message"} & set(payload))):
                 self.problems.append(f"{where} -> {status} without an error message: {text[:100]}")
             elif _echoes_internals(json.dumps(payload)):
                 self.problems.append(f"{where} -> {status} echoes internal exception text: {text[:200]}")

@@ -59,7 +59,7 @@ export const api = {
   appInfo: async () => (await call("GET", "/_devhost/api/app")).data,
   async listInstances({ statuses, createdFrom, createdTo, prefix, top }, token) {
     const query = { runtimeStatus: statuses?.join(","), createdTimeFrom: createdFrom, createdTimeTo: createdTo,
-                    instanceIdPrefix: prefix, top };
+                    instanceIdPrefix: prefix, top, showInput: "false" };  // (the list shows no inputs)
     // the continuation token travels in a request header, as the extension expects
     const headers = token ? { "x-ms-continuation-token": token } : {};
     const result = await call("GET", `${WEBHOOK}/instances`, { query, headers });

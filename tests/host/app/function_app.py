@@ -247,6 +247,8 @@ def Tally(context: df.DurableEntityContext):
         raise ValueError("kaboom")
     elif operation == "input_type":
         context.set_result(type(context.get_input()).__name__)
+    elif operation == "set":
+        context.set_state(context.get_input())
 
 
 # ---------------------------------------------------------------- HTTP
