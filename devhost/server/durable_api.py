@@ -25,14 +25,24 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _RESTART_ARGUMENT_MESSAGE = "InstanceId does not match a valid orchestration instance."
 
 
+def _reply(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON as ``JsonConvert.SerializeObject`` writes it: no spaces, non-ASCII text as is."""
+    return web.json_response(data, status=status, headers=headers, dumps=_compact)
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
 def message(status: int, text: str, **extra: Any) -> web.Response:
-    return web.json_response({"Message": text, **extra}, status=status)
+    return _reply({"Message": text, **extra}, status=status)
 
 
 class ArgumentError(Exception):
     """An ``ArgumentException`` the extension turns into a 400 (``message`` is its Message)."""
 
-    def __init__(self, exception_message: str, message_text: str = "One or more of the arguments submitted is incorrect"):
+    def __init__(self, exception_message: str,
+                 message_text: str = "One or more of the arguments submitted is incorrect") -> None:
         super().__init__(exception_message)
         self.exception_message = exception_message
         self.message_text = message_text
@@ -90,7 +100,7 @@ class DurableApi:
     def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
         urls = management_urls(self._origin(request), instance_id, self.host.settings.task_hub,
                                self.host.settings.connection_name, self.auth.system_key)
-        return web.json_response(urls, status=202, headers={
+        return _reply(urls, status=202, headers={
             "Location": urls["statusQueryGetUri"], "Retry-After": "10"})
 
     # ----------------------------------------------------------------- orchestrations
@@ -134,7 +144,7 @@ class DurableApi:
         if status is None or status["runtimeStatus"] not in TERMINAL_STATUSES:
             return self._check_status(request, instance_id)
         if status["runtimeStatus"] == "Completed":
-            return web.json_response(status.get("output"), status=200)
+            return _reply(status.get("output"), status=200)
         return await self.get_status(request, query, instance_id, server_error_on_failure=False)
 
     async def get_status(self, request: web.Request, query: QueryPairs, instanceId: str, *,
@@ -146,12 +156,12 @@ class DurableApi:
             return message(404, f"No instance with ID '{instanceId}' found.")
         runtime_status = status["runtimeStatus"]
         if runtime_status in ACTIVE_STATUSES:
-            return web.json_response(status, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
+            return _reply(status, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
         if server_error_on_failure is None:
             server_error_on_failure = query.flag("returnInternalServerErrorOnFailure", False)
         if runtime_status == FAILED and server_error_on_failure:
-            return web.json_response(status, status=500)
-        return web.json_response(status, status=200)
+            return _reply(status, status=500)
+        return _reply(status, status=200)
 
     async def list_instances(self, request: web.Request, query: QueryPairs, instanceId: None) -> web.StreamResponse:
         top = try_int(query.get("top"))
@@ -168,23 +178,23 @@ class DurableApi:
             if condition.continuation is None:
                 raise
             raise HostError(400, "Invalid continuation token.") from exc
-        return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
+        return _reply(rows, headers={"x-ms-continuation-token": token or "null"})
 
     async def purge_one(self, request: web.Request, query: QueryPairs, instanceId: str) -> web.StreamResponse:
         deleted = await self.host.purge(instanceId)
         if not deleted:
             return message(404, "No instance found to purge.")
-        return web.json_response({"instancesDeleted": deleted})
+        return _reply({"instancesDeleted": deleted})
 
     async def purge_many(self, request: web.Request, query: QueryPairs, instanceId: None) -> web.StreamResponse:
         created_from = try_datetime(query.get("createdTimeFrom"))
         if created_from is None:  # (CreateResponse with a string: the body is a JSON string)
-            return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
+            return _reply("Please provide value for 'createdTimeFrom' parameter.", status=400)
         deleted = await self.host.purge_by(created_from, try_datetime(query.get("createdTimeTo")),
                                            try_statuses(query.all("runtimeStatus")))
         if not deleted:
             return message(404, "No instances matched the purge filter.")
-        return web.json_response({"instancesDeleted": deleted})
+        return _reply({"instancesDeleted": deleted})
 
     async def raise_event(self, request: web.Request, query: QueryPairs, instanceId: str,
                           eventName: str) -> web.StreamResponse:
@@ -248,7 +258,7 @@ class DurableApi:
         fetch_state = query.flag("fetchState", False)
         rows = [{"entityId": {"name": r.name, "key": r.key}, "lastOperationTime": format_newtonsoft_time(r.last_modified),
                  "state": (json.loads(r.state) if r.state else None) if fetch_state else None} for r in page]
-        return web.json_response(rows, headers={"x-ms-continuation-token": token or "null"})
+        return _reply(rows, headers={"x-ms-continuation-token": token or "null"})
 
     async def signal_entity(self, request: web.Request, query: QueryPairs, entityName: str | None,
                             entityKey: str | None) -> web.StreamResponse:

@@ -10,6 +10,7 @@ Sources (Azure/azure-functions-durable-extension, v2.13, ``src/WebJobs.Extension
 - ``HandleStartOrchestratorRequestAsync``: waits only when ``timeout`` and ``pollingInterval``
   both parse; ``WaitForCompletionOrCreateCheckStatusResponseAsync`` throws an
   ``ArgumentException`` when the interval is longer than the timeout (after the start).
+- ``HttpRequestMessageExtensions.CreateResponse``: ``JsonConvert.SerializeObject`` (compact).
 - ``HandlePostEntityOperationRequestAsync``: ``op`` absent is ``""``; "$" (the empty key) is
   read only by ``HandleGetEntityRequestAsync``; ``DurableEntityStatus`` always has ``state``.
 """
@@ -80,6 +81,7 @@ async def test_start_waits_only_with_both_timeout_and_polling_interval(env):
     async with env.request("POST", f"{WEBHOOK}/orchestrators/wait_event?timeout=30", key="system") as response:
         assert response.status == 202  # a timeout alone: no wait
         instance_id = (await response.json())["id"]
+        assert '", "' not in await response.text()  # compact, as JsonConvert.SerializeObject writes
     assert (await env.status(instance_id))["runtimeStatus"] in ("Pending", "Running")
     async with env.request("POST", f"{WEBHOOK}/orchestrators/chain?timeout=abc&pollingInterval=1", key="system",
                            json="T") as response:
