@@ -41,12 +41,19 @@ def _bad_key(key: str) -> func.HttpResponse:
 
 
 async def _current_value(client: df.DurableOrchestrationClient, entity_id: df.EntityId) -> int | None:
-    """The stored value, None if the counter does not exist; CounterStateError if unreadable."""
+    """The stored value, None if the counter does not exist; CounterStateError if unreadable.
+
+    A deleted counter reads back as existing with a null state on Azure Storage (the SDK's
+    ``destruct_on_exit`` leaves the state text "null", which the extension's read reports as an
+    existing entity: azure-functions-durable-python#316); the SDK's client hands that null body
+    back as "" (``http_utils.get_async_request``). Either counts as absent."""
     try:
         state = await client.read_entity_state(entity_id)
     except ValueError:  # the client could not decode the stored JSON
         raise unreadable_state() from None
-    return stored_value(state.entity_state) if state.entity_exists else None
+    if not state.entity_exists or state.entity_state in (None, ""):
+        return None
+    return stored_value(state.entity_state)
 
 
 @client_route(bp, "counter_add", "counters/{key}/add", ["POST"])

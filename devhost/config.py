@@ -32,11 +32,13 @@ class HostConfig:
     # (None: the platform's default, runtime_options.platform_concurrency)
     max_concurrent_activities: int | None = None
     max_concurrent_orchestrations: int | None = None
+    max_entity_operation_batch_size: int | None = None  # extensions.durableTask.maxEntityOperationBatchSize
 
     def runtime_overrides(self) -> dict[str, int]:
         """The ``RuntimeOptions`` fields that host.json (or an app setting) sets."""
         values = {"max_concurrent_activities": self.max_concurrent_activities,
-                  "max_concurrent_orchestrations": self.max_concurrent_orchestrations}
+                  "max_concurrent_orchestrations": self.max_concurrent_orchestrations,
+                  "max_entity_operation_batch_size": self.max_entity_operation_batch_size}
         return {name: value for name, value in values.items() if value}
 
 
@@ -85,8 +87,10 @@ def load_config(app_dir: str | Path = ".") -> HostConfig:
     route_prefix = str(http.get("routePrefix", "api"))
     activities = durable.get("maxConcurrentActivityFunctions")
     orchestrations = durable.get("maxConcurrentOrchestratorFunctions")
+    batch_size = durable.get("maxEntityOperationBatchSize")
     return HostConfig(app_dir=app_path, task_hub=task_hub, route_prefix=route_prefix,
                       storage_connection=os.environ.get("AzureWebJobsStorage"), host_json=host_json,
                       payloads=policy_for(host_json),
                       max_concurrent_activities=int(activities) if activities else None,
-                      max_concurrent_orchestrations=int(orchestrations) if orchestrations else None)
+                      max_concurrent_orchestrations=int(orchestrations) if orchestrations else None,
+                      max_entity_operation_batch_size=int(batch_size) if batch_size else None)

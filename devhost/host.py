@@ -268,13 +268,19 @@ class DurableHost:
         self.runtime.route(message)
 
     async def read_entity(self, name: str, key: str) -> EntityRecord | None:
+        """The entity if it has state. On Azure Storage a read asks DTFx, whose scheduler state
+        exists whenever its state text is not null (DurableClient.ReadEntityStateAsync ->
+        EntityTrackingStoreQueries.GetEntityAsync -> ClientEntityHelpers.GetEntityState): after
+        the SDK's ``destruct_on_exit``, or an operation that set none, that text is "null", so
+        the entity reads back as existing with a null state (azure-functions-durable-python#316)."""
         record = await self.store.get_entity(p.entity_scheduler_id(name, key))
-        if record is None or not record.exists:
+        if record is None or record.state is None:
             return None
         return record
 
     async def list_entities(self, name: str | None = None) -> list[EntityRecord]:
-        return [r for r in await self.store.list_entities(name) if r.exists]
+        """Entities a read would find (``includeTransient`` false: those with state text)."""
+        return [r for r in await self.store.list_entities(name) if r.state is not None]
 
     # ------------------------------------------------------------------ helpers for tests
     def advance(self, delta: timedelta) -> None:

@@ -28,6 +28,10 @@ class RuntimeOptions:
     # as orchestration work items) at once; host.json's extensions.durableTask settings decide.
     max_concurrent_activities: int = field(default_factory=platform_concurrency)
     max_concurrent_orchestrations: int = field(default_factory=platform_concurrency)
+    # Operations an entity batch takes at most; the rest follow in the next batch (host.json's
+    # maxEntityOperationBatchSize; the extension's default outside the Consumption plan is 5000,
+    # AzureStorageDurabilityProviderFactory; DurableTaskExtension splits batches at it).
+    max_entity_operation_batch_size: int = 5000
     # An activity or orchestration whose worker keeps dying is failed after this many attempts.
     poison_attempts: int = 5
     # Delay before a crashed activity's work item is picked up again (a lease expiring).

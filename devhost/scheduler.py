@@ -18,7 +18,7 @@ import asyncio
 import heapq
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Collection
 
 from . import fast_timestamps, sdk_patches
@@ -76,6 +76,8 @@ class Runtime(EpisodeRunner, ActivityRunner, EntityRunner, Watchers):
         self._episode_slots: asyncio.Semaphore | None = None
         self._stopping = False
         self._crashes: Counter[str] = Counter()
+        self._entity_failures: dict[str, int] = {}
+        self._retries = 0
         self.faults = self.options.faults or FaultPlan()
 
     # ------------------------------------------------------------------ lifecycle
@@ -149,6 +151,14 @@ class Runtime(EpisodeRunner, ActivityRunner, EntityRunner, Watchers):
 
     def forget_timers(self, ids: list[str]) -> None:
         self._live_timers.difference_update(ids)
+
+    def retry_later(self, target: str, seconds: float) -> None:
+        """Make ``target`` ready again after ``seconds`` (a timer of the host's own)."""
+        self._retries += 1
+        retry_id = f"retry:{self._retries}"
+        heapq.heappush(self._timers, (self.clock.now() + timedelta(seconds=seconds), retry_id, target))
+        self._live_timers.add(retry_id)
+        self._poke()
 
     def _dispatch_soon(self) -> None:
         """Dispatch the ready targets once everything routed in this pass of the event loop is

@@ -249,6 +249,8 @@ def Tally(context: df.DurableEntityContext):
         context.set_result(type(context.get_input()).__name__)
     elif operation == "set":
         context.set_state(context.get_input())
+    elif operation == "unserializable":
+        context.set_state({1, 2})  # the SDK fails to write it back, after the operation
 
 
 # ---------------------------------------------------------------- HTTP
