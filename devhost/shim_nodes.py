@@ -155,7 +155,8 @@ class _Compound(_Node):
 
 
 class _Retry(_Node):
-    """DTFx ``RetryInterceptor``: attempt, then a delay timer after every failure."""
+    """DTFx ``RetryInterceptor``: attempt, then a timer after every failure (a delay before each
+    next attempt, a timer due at once after the last)."""
 
     def __init__(self, make_attempt: Callable[["_Replay", int], Invocation], options: dict[str, Any]):
         self.make_attempt = make_attempt
@@ -197,12 +198,18 @@ class _Retry(_Node):
         if not failed:
             self.finish(sim)
             return
-        delay = self._next_delay(sim)
-        if delay <= timedelta(0):
-            self.finish(sim, failed=True)
-            return
+        if self.attempt + 1 >= self.max_attempts:
+            # DTFx 2.17.1 RetryInterceptor.Invoke (isLastRetry): "Dummy timer for back-compat",
+            # due at CurrentUtcDateTime, before the last failure is rethrown.
+            fire_at = sim.now
+        else:
+            delay = self._next_delay(sim)
+            if delay <= timedelta(0):
+                self.finish(sim, failed=True)
+                return
+            fire_at = sim.now + delay
         self.waiting_on_timer = True
-        sim.schedule(Invocation(seq=-1, kind="timer", name="", fire_at=sim.now + delay), self)
+        sim.schedule(Invocation(seq=-1, kind="timer", name="", fire_at=fire_at), self)
 
 
 # ---------------------------------------------------------------------------
