@@ -31,6 +31,16 @@ class UnknownFunctionError(ShimError):
         self.name = name
 
 
+class CallRefused(Exception):
+    """A call the extension refuses synchronously (``SignalEntity`` to an unknown entity): the
+    exception leaves the shim's replay loop, so no later action is invoked, and faults the
+    orchestrator's task."""
+
+    def __init__(self, error: ShimError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass
 class Invocation:
     """One DTFx scheduling call: it owns one sequence number."""
@@ -91,7 +101,9 @@ class _Scheduled(_Node):
     def invoke(self, sim: "_Replay") -> None:
         super().invoke(sim)
         self.invocation = sim.schedule(self.make(sim), self)
-        if self.invocation.kind == "timer" and self.invocation.canceled:
+        if self.invocation is None:  # refused by the extension: the exception is the task's
+            self.finish(sim, failed=True)
+        elif self.invocation.kind == "timer" and self.invocation.canceled:
             self.finish(sim, failed=True)  # a cancelled Task faults with TaskCanceledException
         elif self.invocation.kind == "send" and self.invocation.is_signal:
             self.finish(sim)
@@ -175,7 +187,8 @@ class _Retry(_Node):
         self._start_attempt(sim)
 
     def _start_attempt(self, sim: "_Replay") -> None:
-        sim.schedule(self.make_attempt(sim, self.attempt), self)
+        if sim.schedule(self.make_attempt(sim, self.attempt), self) is None:
+            self.finish(sim, failed=True)  # refused before the RetryInterceptor ever ran
 
     def _next_delay(self, sim: "_Replay") -> timedelta:
         if self.timeout_ms is not None and self.first_attempt_time is not None:
