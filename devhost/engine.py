@@ -9,7 +9,9 @@ activity work, timers, sub-orchestrations, entity requests and the parent's noti
 from __future__ import annotations
 
 import json
+import logging
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +29,7 @@ from .store.base import (
 )
 
 OrchestratorCall = Callable[[Any, str], str]
+log = logging.getLogger("devhost")
 
 _COMPACT = (",", ":")
 
@@ -173,9 +176,11 @@ class Engine:
 
     def _terminate(self, record: InstanceRecord, history_json: HistoryText, started: Event,
                    message: Message, consumed: list[str], now: datetime) -> EpisodeResult:
-        reason = message.body.get("Input")
         record.status = TERMINATED
-        record.output = compact(reason) if reason is not None else None
+        # ExecutionTerminatedEvent(-1, reason) (DTFx.AzureStorage 1.17.5 AzureStorageOrchestrationService
+        # 1866-1871) -> TaskOrchestrationContext.HandleExecutionTerminatedEvent: CompleteOrchestration(
+        # terminatedEvent.Input, ...): the raw text, which the status API parses if it is JSON.
+        record.output = message.body.get("Input")
         events = [started, message.body,
                   p.execution_completed(now, -1, TERMINATED, record.output), p.orchestrator_completed(now)]
         result = self._commit(record, history_json, events, consumed, now, closing=False)
@@ -204,6 +209,7 @@ class Engine:
             parent_instance_id=record.parent.instance_id if record.parent else None,
         )
         t0 = time.perf_counter()
+        raised: Exception | None = None
         try:
             state = json.loads(self.call_orchestrator(info, context))
         except Exception as exc:  # user code raised: the SDK embeds its state (spec 4.3)
@@ -214,42 +220,54 @@ class Engine:
                                     f"Orchestrator function '{record.name}' failed: {exc}")
                 result.sdk_seconds, result.called_sdk = sdk_seconds, True
                 return result
-            state = json.loads(embedded)
+            state, raised = json.loads(embedded), exc
         sdk_seconds = time.perf_counter() - t0
         events_replayed = len(history) + len(new_events)  # what the SDK was handed
 
+        custom = state.get("customStatus")
+        # OutOfProcOrchestrationShim.ScheduleDurableTaskEvents (75-91) sets the custom status before
+        # it replays a single action: one over the limit throws there, so no action is invoked and
+        # a history that scheduled anything replays as non-deterministic.
+        status_error = payloads.custom_status_error(custom)
         try:
             replay, walked = replay_incremental(
-                actions=flatten_actions(state.get("actions") or []),
+                actions=[] if status_error else flatten_actions(state.get("actions") or []),
                 history=history,
                 new_events=new_events,
                 instance_id=record.instance_id,
                 execution_id=record.execution_id,
                 is_known=self.index.is_known,
-                previous=replay_state,
+                previous=None if status_error else replay_state,
+                parent_instance_id=record.parent.instance_id if record.parent else None,
             )
         except (ShimError, ValueError) as exc:
-            reason = invalid_function_message(self.index, exc.kind, exc.name) \
-                if isinstance(exc, UnknownFunctionError) else str(exc)
-            result = self._fail(record, history_json, new_events, consumed, now, reason)
+            result = self._fail(record, history_json, new_events, consumed, now, str(exc))
             result.sdk_seconds, result.called_sdk = sdk_seconds, True
             return result
+        for refused in replay.refused:
+            log.warning("Orchestrator '%s' (instance '%s'): %s On Azure the Durable extension drops this call "
+                        "without failing the orchestration: nothing is scheduled and the instance stays Running, "
+                        "waiting for it (azure-functions-durable-python#132).",
+                        record.name, record.instance_id, self._message(refused))
 
-        custom = state.get("customStatus")
-        record.custom_status = compact(custom) if custom is not None else None
+        record.custom_status = compact(custom) if custom is not None and not status_error else None
         try:
             self._check_payloads(record, state, replay.new, replay.continue_as_new_input)
         except payloads.PayloadTooLarge as exc:
             result = self._fail(record, history_json, new_events, consumed, now, str(exc))
             result.sdk_seconds, result.called_sdk = sdk_seconds, True
             return result
+        thrown = status_error or (self._message(replay.fault) if replay.fault is not None else None)
         error = state.get("error")
-        if error and replay.chain_finished:
-            result = self._fail(record, history_json, new_events, consumed, now,
-                                f"Orchestrator function '{record.name}' failed: {error}")
-        elif state.get("isDone") and replay.chain_finished and replay.continued_as_new:
+        # DTFx TaskOrchestrationExecutor.ExecuteCore (2.17.1, 150-178): the orchestration completes,
+        # fails or continues as new only once no activity, sub-orchestration or timer is open.
+        ended = (replay.chain_finished or replay.fault is not None) and not replay.has_open_tasks
+        if (thrown or error) and ended:
+            reason, details = self._failure(record.name, thrown, error, raised)
+            result = self._fail(record, history_json, new_events, consumed, now, reason, details)
+        elif state.get("isDone") and ended and replay.continued_as_new:
             result = self._continue_as_new(record, history_json, new_events, consumed, now, replay.continue_as_new_input)
-        elif state.get("isDone") and replay.chain_finished and not replay.has_open_tasks:
+        elif state.get("isDone") and ended:
             record.status = COMPLETED
             output = state.get("output")
             record.output = compact(output) if output is not None else None
@@ -266,10 +284,30 @@ class Engine:
         result.replay_state = walked
         return result
 
+    def _message(self, error: ShimError) -> str:
+        if isinstance(error, UnknownFunctionError):
+            return invalid_function_message(self.index, error.kind, error.name)
+        return str(error)
+
+    @staticmethod
+    def _failure(name: str, thrown: str | None, error: str | None,
+                 raised: Exception | None) -> tuple[str, str | None]:
+        """Reason and details of a failed orchestration, as the extension's shims build them."""
+        if thrown is not None:
+            # Thrown by the extension while it replays the actions: TaskOrchestrationShim.
+            # InvokeUserCodeAndHandleResults (139-207) wraps it in "Orchestrator function ... failed"
+            # when the function returned, but lets it out bare when the function had raised (that
+            # catch handles only OrchestrationFailureException).
+            return (thrown if raised is not None else f"Orchestrator function '{name}' failed: {thrown}"), None
+        # OutOfProcOrchestrationShim.ScheduleDurableTaskEvents (85-90): the stack trace there is the
+        # .NET one of the failed invocation; the host gives the Python traceback of the user's code.
+        cause = (raised.__cause__ or raised) if raised is not None else None
+        stack = "".join(traceback.format_tb(cause.__traceback__)) if cause is not None else ""
+        return f"Orchestrator function '{name}' failed: {error}", f"Message: {error}, StackTrace: {stack}"
+
     def _check_payloads(self, record: InstanceRecord, state: dict[str, Any], invocations: list[Invocation],
                         continue_input: str | None) -> None:
         check = self.payloads.check
-        check("custom status", record.name, record.custom_status, payloads.CUSTOM_STATUS_LIMIT_BYTES)
         if state.get("isDone") and state.get("output") is not None:
             check("output", record.name, compact(state["output"]))
         check("continue-as-new input", record.name, continue_input)
@@ -277,12 +315,12 @@ class Engine:
             check(f"input of {inv.kind} call", inv.operation or inv.name, inv.input)
 
     def _fail(self, record: InstanceRecord, history_json: HistoryText, new_events: list[Event],
-              consumed: list[str], now: datetime, message: str) -> EpisodeResult:
+              consumed: list[str], now: datetime, message: str, details: str | None = None) -> EpisodeResult:
         record.status = FAILED
         record.output = message
         new_events.append(p.execution_completed(now, -1, FAILED, message))
         result = self._commit(record, history_json, new_events, consumed, now)
-        result.commit.messages.extend(self._notify_parent(record, now, failed=True))
+        result.commit.messages.extend(self._notify_parent(record, now, failed=True, details=details))
         return result
 
     def _continue_as_new(self, record: InstanceRecord, history_json: HistoryText, new_events: list[Event],
@@ -342,12 +380,15 @@ class Engine:
         result.commit.child_instances.extend(children)
         return result
 
-    def _notify_parent(self, record: InstanceRecord, now: datetime, failed: bool) -> list[Message]:
+    def _notify_parent(self, record: InstanceRecord, now: datetime, failed: bool,
+                       details: str | None = None) -> list[Message]:
         parent = record.parent
         if parent is None:
             return []
         if failed:
-            body = p.sub_orchestration_failed(now, parent.task_scheduled_id, record.output or "", None)
+            # TaskOrchestrationDispatcher (2.17.1, 951-957): Reason is the completion's Result
+            # (a termination's reason as sent), Details its Details (IncludeDetails is on).
+            body = p.sub_orchestration_failed(now, parent.task_scheduled_id, record.output, details)
         else:
             body = p.sub_orchestration_completed(now, parent.task_scheduled_id, record.output)
         return [Message(id=message_id(record.instance_id, record.execution_id, "parent"),

@@ -13,10 +13,11 @@ overrides it), as the extension picks its durability provider:
 * MSSQL and Netherite: no cap known to the host.
 
 ``DEVHOST_PAYLOAD_LIMIT_BYTES`` (bytes, or ``none``) overrides the backend's cap. Custom status is
-capped at 16 KB whatever the backend (``DurableOrchestrationContext.SetCustomStatus``).
+capped at 16 KB of UTF-16 whatever the backend (``custom_status_error``).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ log = logging.getLogger("devhost")
 
 MIB = 1024 * 1024
 AZURE_STORAGE_BLOB_THRESHOLD = 45 * 1024
-CUSTOM_STATUS_LIMIT_BYTES = 16 * 1024
+CUSTOM_STATUS_LIMIT_KB = 16
 LIMIT_ENV = "DEVHOST_PAYLOAD_LIMIT_BYTES"
 PROVIDER_TYPE_SETTING = "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type"
 
@@ -67,6 +68,25 @@ class PayloadPolicy:
             log.warning("The %s of '%s' is %s bytes: above 45 KB the Azure Storage provider compresses it "
                         "into a blob on every send; consider passing a blob reference instead.",
                         kind, name, f"{size:,}")
+
+
+def custom_status_error(custom: Any) -> str | None:
+    """The extension's refusal of a custom status, or None.
+
+    Azure/azure-functions-durable-extension ``DurableOrchestrationContext.SetCustomStatus``
+    (``MaxCustomStatusPayloadSizeInKB = 16``) -> ``MessagePayloadDataConverter.Serialize(value, 16)``
+    (62-70): the compact JSON (Newtonsoft leaves non-ASCII unescaped) measured in UTF-16 bytes,
+    in whole KB rounded down, refused only above 16: up to 17,407 bytes pass."""
+    if custom is None:
+        return None
+    text = json.dumps(custom, separators=(",", ":"), ensure_ascii=False)
+    if len(text) * 4 < (CUSTOM_STATUS_LIMIT_KB + 1) * 1024:
+        return None  # UTF-16 takes at most 4 bytes a character: no need to encode
+    size_kb = len(text.encode("utf-16-le")) // 1024
+    if size_kb <= CUSTOM_STATUS_LIMIT_KB:
+        return None
+    return (f"The UTF-16 size of the JSON-serialized payload must not exceed {CUSTOM_STATUS_LIMIT_KB:,} KB. "
+            f"The current payload size is {size_kb:,} KB.")
 
 
 def policy_for(host_json: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> PayloadPolicy:

@@ -236,7 +236,7 @@ def sub_orchestration_completed(ts: datetime, seq: int, result: str | None) -> E
     return _event(EventType.SubOrchestrationInstanceCompleted, ts, TaskScheduledId=seq, Result=result)
 
 
-def sub_orchestration_failed(ts: datetime, seq: int, reason: str, details: str | None) -> Event:
+def sub_orchestration_failed(ts: datetime, seq: int, reason: str | None, details: str | None) -> Event:
     return _event(
         EventType.SubOrchestrationInstanceFailed, ts,
         TaskScheduledId=seq, Reason=reason, Details=details, FailureDetails=None,

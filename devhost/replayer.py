@@ -64,9 +64,12 @@ def replay(index: AppIndex, recorded: RecordedInstance) -> ReplayReport:
     try:
         result = replay_actions(actions=flatten_actions(state.get("actions") or []), history=history,
                                 instance_id=recorded.instance_id, execution_id=recorded.execution_id,
-                                is_known=index.is_known)
+                                is_known=index.is_known, parent_instance_id=recorded.parent_instance_id)
     except ShimError as exc:
         return ReplayReport(False, str(exc))
+    refused = result.fault or (result.refused[0] if result.refused else None)
+    if refused is not None:
+        return ReplayReport(False, f"the current code makes a call the extension refuses: {refused}")
     if result.new:
         first = result.new[0]
         return ReplayReport(False, f"the current code schedules {first.describe()}, which the recorded "

@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 from typing import Any, Callable, Sequence
 
-from .protocol import EventType, HTTP_ACTIVITY_NAME, entity_scheduler_id, parse_timestamp
+from .protocol import EventType, HTTP_ACTIVITY_NAME, entity_scheduler_id, parse_entity_scheduler_id, parse_timestamp
 from .shim_nodes import (  # noqa: F401 - re-exported: the shim's public names stay here
-    Invocation, ShimError, UnknownFunctionError, _Node, _WaitEvent, _build, flatten_actions,
+    CallRefused, Invocation, ShimError, UnknownFunctionError, _Node, _WaitEvent, _build, flatten_actions,
 )
 
 NON_DETERMINISTIC = "Non-Deterministic workflow detected: "
@@ -43,6 +43,8 @@ class ReplayResult:
     continued_as_new: bool
     canceled_timers: list[int]
     next_seq: int
+    refused: list[ShimError] = field(default_factory=list)  # calls dropped while walking this time
+    fault: ShimError | None = None  # the orchestrator's task faulted in the shim (its chain ends there)
 
 
 # Names the scheduled event of each kind carries, for the non-determinism check.
@@ -84,9 +86,11 @@ class _Replay:
         execution_id: str,
         now_text: str,
         is_known: Callable[[str, str], bool],
+        parent_instance_id: str | None = None,
     ):
         self.instance_id = instance_id
         self.execution_id = execution_id
+        self.parent_instance_id = parent_instance_id
         # Orchestration time = the latest OrchestratorStarted; parsed only when a retry needs it.
         self._now_text = now_text
         self._now: datetime | None = None
@@ -107,6 +111,8 @@ class _Replay:
         self.open_tasks = 0
         self.canceled_timers: list[int] = []
         self.unrecorded: dict[int, Invocation] = {}
+        self.refused: list[ShimError] = []  # calls the extension dropped, since the last result
+        self.fault: ShimError | None = None  # a synchronous refusal that faulted the orchestrator
 
     @property
     def now(self) -> datetime:
@@ -124,20 +130,23 @@ class _Replay:
             self._now_text, self._now = text, None
 
     # -- scheduling -------------------------------------------------------
-    def schedule(self, invocation: Invocation, node: _Node) -> Invocation:
-        if invocation.kind == "activity" and invocation.name != HTTP_ACTIVITY_NAME:
-            self._require("activity", invocation.name)
-        elif invocation.kind == "suborchestration":
-            self._require("orchestrator", invocation.name)
-            if invocation.instance_id is None:
-                invocation.instance_id = f"{self.execution_id}:{self.next_seq}"
-            if invocation.instance_id == self.instance_id:
-                raise ShimError("A sub-orchestration must not use the instance ID of its parent.")
-        elif invocation.kind == "send" and invocation.instance_id:
-            from .protocol import parse_entity_scheduler_id
+    def schedule(self, invocation: Invocation, node: _Node) -> Invocation | None:
+        """Give ``invocation`` the next sequence number; None if the extension refuses the call.
 
-            name, _ = parse_entity_scheduler_id(invocation.instance_id)
-            self._require("entity", name)
+        The extension validates calls inside the async ``CallDurableTaskFunctionAsync``
+        (ContextImplementations/DurableOrchestrationContext.cs 536-607), so a refusal faults the
+        call's task, which ``OutOfProcOrchestrationShim.ProcessAsyncActionsV2`` (199-219) awaits
+        and silently ignores: nothing reaches DTFx, no sequence number is taken. Only
+        ``SignalEntity`` (479-498) rethrows synchronously: ``CallRefused``."""
+        refusal = self._refusal(invocation)
+        if refusal is not None:
+            if invocation.kind == "send" and invocation.is_signal:
+                raise CallRefused(refusal)
+            self.refused.append(refusal)
+            return None
+        if invocation.kind == "suborchestration" and not (invocation.instance_id or "").strip():
+            # DTFx TaskOrchestrationContext.CreateSubOrchestrationInstanceCore: IsNullOrWhiteSpace
+            invocation.instance_id = f"{self.execution_id}:{self.next_seq}"
         invocation.seq = self.next_seq
         self.next_seq += 1
         invocation.node = node
@@ -157,9 +166,32 @@ class _Replay:
             self.requests[invocation.request_id] = invocation
         return invocation
 
-    def _require(self, kind: str, name: str) -> None:
-        if not self.is_known(kind, name):
-            raise UnknownFunctionError(kind, name)
+    def _refusal(self, invocation: Invocation) -> ShimError | None:
+        """The extension's checks, in its order: ``ThrowIfFunctionDoesNotExist``, then a
+        sub-orchestration's instance id (the parent's own or the parent's parent's, ordinal
+        ignore-case, or one starting with '@')."""
+        kind = invocation.kind
+        if kind == "activity" and invocation.name != HTTP_ACTIVITY_NAME:
+            return self._unknown("activity", invocation.name)
+        if kind == "suborchestration":
+            unknown = self._unknown("orchestrator", invocation.name)
+            if unknown is not None:
+                return unknown
+            wanted = invocation.instance_id
+            if wanted is not None and any(
+                    own is not None and wanted.upper() == own.upper()
+                    for own in (self.instance_id, self.parent_instance_id)):
+                return ShimError("The instance ID of a sub-orchestration must be different than the instance ID "
+                                 "of a parent orchestration.")
+            if wanted is not None and wanted.startswith("@"):
+                return ShimError("Orchestration instance ids must not start with @")
+        if kind == "send" and invocation.instance_id:
+            name, _ = parse_entity_scheduler_id(invocation.instance_id)
+            return self._unknown("entity", name)
+        return None
+
+    def _unknown(self, kind: str, name: str) -> UnknownFunctionError | None:
+        return None if self.is_known(kind, name) else UnknownFunctionError(kind, name)
 
     def wait_for_event(self, node: _WaitEvent) -> None:
         key = node.name.lower()
@@ -172,10 +204,16 @@ class _Replay:
 
     # -- the awaited chain of top-level actions (V2/V3 shim) --------------
     def advance(self) -> None:
+        if self.fault is not None:  # the shim's loop has thrown: nothing more is invoked
+            return
         while self.top_index < len(self.top):
             node = self.top[self.top_index]
             if not node.invoked:
-                node.invoke(self)
+                try:
+                    node.invoke(self)
+                except CallRefused as refused:
+                    self.fault = refused.error
+                    return
             if not node.done:
                 return
             self.top_index += 1
@@ -282,10 +320,12 @@ def replay_actions(
     instance_id: str,
     execution_id: str,
     is_known: Callable[[str, str], bool],
+    parent_instance_id: str | None = None,
 ) -> ReplayResult:
     """Walk ``actions`` against ``history`` as the shim + DTFx would; raises ``ShimError``."""
     return replay_incremental(actions=actions, history=history, instance_id=instance_id,
-                              execution_id=execution_id, is_known=is_known)[0]
+                              execution_id=execution_id, is_known=is_known,
+                              parent_instance_id=parent_instance_id)[0]
 
 
 def replay_incremental(
@@ -297,6 +337,7 @@ def replay_incremental(
     is_known: Callable[[str, str], bool],
     previous: ReplayState | None = None,
     new_events: Sequence[dict[str, Any]] = (),
+    parent_instance_id: str | None = None,
 ) -> tuple[ReplayResult, ReplayState]:
     """``replay_actions`` that continues from ``previous`` when that gives the same answer.
 
@@ -323,7 +364,8 @@ def replay_incremental(
         sim.top.extend(_build(action) for action in actions[walked:])
     else:
         sim = _Replay(instance_id=instance_id, execution_id=execution_id,
-                      now_text=(history[0] if history else new_events[0])["Timestamp"], is_known=is_known)
+                      now_text=(history[0] if history else new_events[0])["Timestamp"], is_known=is_known,
+                      parent_instance_id=parent_instance_id)
         sim.top = [_build(action) for action in actions]
     if start < len(history):
         events: Any = chain(history[start:] if start else history, new_events)
@@ -340,7 +382,10 @@ def replay_incremental(
         continued_as_new=sim.continue_as_new,
         canceled_timers=list(sim.canceled_timers),
         next_seq=sim.next_seq,
+        refused=sim.refused,
+        fault=sim.fault,
     )
+    sim.refused = []
     return result, ReplayState(sim=sim, actions=actions, events=total)
 
 

@@ -31,6 +31,16 @@ class UnknownFunctionError(ShimError):
         self.name = name
 
 
+class CallRefused(Exception):
+    """A call the extension refuses synchronously (``SignalEntity`` to an unknown entity): the
+    exception leaves the shim's replay loop, so no later action is invoked, and faults the
+    orchestrator's task."""
+
+    def __init__(self, error: ShimError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass
 class Invocation:
     """One DTFx scheduling call: it owns one sequence number."""
@@ -91,7 +101,9 @@ class _Scheduled(_Node):
     def invoke(self, sim: "_Replay") -> None:
         super().invoke(sim)
         self.invocation = sim.schedule(self.make(sim), self)
-        if self.invocation.kind == "timer" and self.invocation.canceled:
+        if self.invocation is None:  # refused by the extension: the exception is the task's
+            self.finish(sim, failed=True)
+        elif self.invocation.kind == "timer" and self.invocation.canceled:
             self.finish(sim, failed=True)  # a cancelled Task faults with TaskCanceledException
         elif self.invocation.kind == "send" and self.invocation.is_signal:
             self.finish(sim)
@@ -155,7 +167,8 @@ class _Compound(_Node):
 
 
 class _Retry(_Node):
-    """DTFx ``RetryInterceptor``: attempt, then a delay timer after every failure."""
+    """DTFx ``RetryInterceptor``: attempt, then a timer after every failure (a delay before each
+    next attempt, a timer due at once after the last)."""
 
     def __init__(self, make_attempt: Callable[["_Replay", int], Invocation], options: dict[str, Any]):
         self.make_attempt = make_attempt
@@ -174,7 +187,8 @@ class _Retry(_Node):
         self._start_attempt(sim)
 
     def _start_attempt(self, sim: "_Replay") -> None:
-        sim.schedule(self.make_attempt(sim, self.attempt), self)
+        if sim.schedule(self.make_attempt(sim, self.attempt), self) is None:
+            self.finish(sim, failed=True)  # refused before the RetryInterceptor ever ran
 
     def _next_delay(self, sim: "_Replay") -> timedelta:
         if self.timeout_ms is not None and self.first_attempt_time is not None:
@@ -197,12 +211,18 @@ class _Retry(_Node):
         if not failed:
             self.finish(sim)
             return
-        delay = self._next_delay(sim)
-        if delay <= timedelta(0):
-            self.finish(sim, failed=True)
-            return
+        if self.attempt + 1 >= self.max_attempts:
+            # DTFx 2.17.1 RetryInterceptor.Invoke (isLastRetry): "Dummy timer for back-compat",
+            # due at CurrentUtcDateTime, before the last failure is rethrown.
+            fire_at = sim.now
+        else:
+            delay = self._next_delay(sim)
+            if delay <= timedelta(0):
+                self.finish(sim, failed=True)
+                return
+            fire_at = sim.now + delay
         self.waiting_on_timer = True
-        sim.schedule(Invocation(seq=-1, kind="timer", name="", fire_at=sim.now + delay), self)
+        sim.schedule(Invocation(seq=-1, kind="timer", name="", fire_at=fire_at), self)
 
 
 # ---------------------------------------------------------------------------

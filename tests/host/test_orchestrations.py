@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from devhost.protocol import EventType
+from devhost.protocol import EventType, parse_timestamp
 
 from tests.host.history import event_types, scheduled_ids
 
@@ -51,14 +51,23 @@ async def test_s3_2_activity_with_retry_ids_and_delays(env, knobs):
     assert env.now() - started >= timedelta(seconds=10)  # 5 s + 5 s of virtual time
 
 
-async def test_s4_1_retries_exhausted_fail_after_the_last_delay_timer(env, knobs):
+async def test_s4_1_retries_exhausted_fail_after_a_timer_due_at_once(env, knobs):
+    # DTFx RetryInterceptor.cs at durabletask.core-v2.17.1 (the extension's csproj pins Core 2.17.1;
+    # the lines date from "Fixed retry interceptor regression (#661)"), 73-82:
+    #     bool isLastRetry = retryCount + 1 == this.retryOptions.MaxNumberOfAttempts;
+    #     if (isLastRetry) { await this.context.CreateTimer(this.context.CurrentUtcDateTime, "Dummy timer for back-compat"); break; }
     knobs.FLAKY_FAILURES["never"] = 99
-    instance_id = await env.start("retry_activity", "never")
+    started = env.now()
+    instance_id = await env.start("retry_activity", "never")  # 3 attempts, 5 s apart
     status = await env.wait(instance_id)
     assert status["output"].startswith("gave up: Activity function 'flaky' failed: RuntimeError: attempt 3 failed")
     history = await env.history(instance_id)
     assert scheduled_ids(history, "TaskScheduled") == [0, 2, 4]
-    assert scheduled_ids(history, "TimerCreated") == [1, 3, 5]  # a delay timer follows every failure
+    assert scheduled_ids(history, "TimerCreated") == [1, 3, 5]  # a timer follows every failure
+    timers = [e for e in history if e["EventType"] == EventType.TimerCreated]
+    delays = [parse_timestamp(t["FireAt"]) - parse_timestamp(t["Timestamp"]) for t in timers]
+    assert delays == [timedelta(seconds=5), timedelta(seconds=5), timedelta(0)]  # the last: the episode's time
+    assert env.now() - started < timedelta(seconds=15)
     assert knobs.FLAKY_CALLS["never"] == 3
 
 

@@ -6,7 +6,7 @@ Sources: Azure/durabletask ``src/DurableTask.AzureStorage/MessageManager.cs``
 Scheduler's message size limit of 1 MiB (learn.microsoft.com, "Large payload support with Durable
 Task Scheduler": large payloads are supported for .NET only, other languages must pass references;
 Azure-Samples/Durable-Task-Scheduler ``samples/durable-task-sdks/dotnet/LargePayload/README.md``:
-"the 1 MiB scheduler ceiling"); custom status 16 KB: Azure/azure-functions-durable-extension
+"the 1 MiB scheduler ceiling"); custom status 16 KB of UTF-16: Azure/azure-functions-durable-extension
 ``ContextImplementations/DurableOrchestrationContext.cs`` (``MaxCustomStatusPayloadSizeInKB``).
 """
 from __future__ import annotations
@@ -86,8 +86,53 @@ async def test_dts_oversized_start_input_and_event_are_refused_with_413(dts_env)
     assert (await dts_env.status(instance_id))["runtimeStatus"] == "Running"
 
 
-async def test_custom_status_above_16_kb_fails_on_every_backend(env):
-    instance_id = await env.start("custom_status", "s" * (16 * 1024 + 1))
+# Custom status: extension ContextImplementations/DurableOrchestrationContext.cs SetCustomStatus
+# (MaxCustomStatusPayloadSizeInKB = 16) -> MessagePayloadDataConverter.Serialize(value, 16) (60-71):
+#     int payloadSizeInKB = (int)(Encoding.Unicode.GetByteCount(serializedJson) / 1024.0);
+#     if (payloadSizeInKB > maxSizeInKB) throw new ArgumentException(string.Format(
+#         "The UTF-16 size of the JSON-serialized payload must not exceed {0:N0} KB. The current payload size is {1:N0} KB.", ...));
+# Out of process it is called from OutOfProcOrchestrationShim.ScheduleDurableTaskEvents (78-81), before
+# any action is replayed; TaskOrchestrationShim.InvokeUserCodeAndHandleResults (192-206) wraps the
+# exception as "Orchestrator function '<name>' failed: ..." when the function returned, and lets it
+# out bare when the function had raised. A status over the limit therefore fails the instance whatever
+# the backend, and a history that already scheduled work replays with no action at all: DTFx
+# TaskOrchestrationContext.HandleTaskScheduledEvent (277-287) finds none and throws non-determinism.
+_STATUS_REFUSED = "The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is {} KB."
+
+
+async def test_custom_status_above_16_kb_of_utf16_fails_on_every_backend(env):
+    instance_id = await env.start("custom_status", "s" * (16 * 1024 + 1))  # "s...s" is 32,774 UTF-16 bytes
     status = await env.wait(instance_id)
     assert status["runtimeStatus"] == "Failed"
-    assert "16,384-byte limit" in status["output"]
+    assert status["output"] == "Orchestrator function 'custom_status' failed: " + _STATUS_REFUSED.format(32)
+    assert status["customStatus"] is None
+    assert "TaskScheduled" not in [e["EventType"] for e in await env.history(instance_id)]
+
+
+async def test_custom_status_size_is_whole_kb_of_utf16_rounded_down(env):
+    # 8,701 characters + 2 quotes = 17,406 bytes of UTF-16: 16 KB rounded down, allowed
+    allowed = await env.start("custom_status", "s" * 8701)
+    assert (await env.wait(allowed))["runtimeStatus"] == "Completed"
+    refused = await env.start("custom_status", "s" * 8702)  # 17,408 bytes: 17 KB
+    assert (await env.wait(refused))["output"].endswith(_STATUS_REFUSED.format(17))
+    # 6,000 euro signs: 18,002 bytes of UTF-8 but 12,004 of UTF-16 (Newtonsoft does not escape them)
+    euros = await env.start("custom_status", "\u20ac" * 6000)
+    status = await env.wait(euros)
+    assert status["runtimeStatus"] == "Completed" and status["customStatus"] == "\u20ac" * 6000
+
+
+async def test_custom_status_over_the_limit_after_scheduled_work_replays_as_non_deterministic(env):
+    from devhost.shim import NON_DETERMINISTIC
+
+    instance_id = await env.start("big_status_after_an_activity", "s" * 9000)
+    status = await env.wait(instance_id)
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"].startswith(
+        NON_DETERMINISTIC + "A previous execution of this orchestration scheduled an activity task with "
+        "sequence ID 0 and name 'hello' (version ''), but the current replay execution hasn't (yet?) scheduled this task.")
+
+
+async def test_custom_status_over_the_limit_when_the_orchestrator_raised_fails_bare(env):
+    instance_id = await env.start("big_status_then_raise", "s" * 9000)
+    status = await env.wait(instance_id)
+    assert status["output"] == _STATUS_REFUSED.format(17)

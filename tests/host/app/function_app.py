@@ -12,8 +12,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 import knobs
+from fidelity import bp as fidelity_orchestrators
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(fidelity_orchestrators)
 
 
 # ---------------------------------------------------------------- activities
