@@ -262,6 +262,11 @@ class Engine:
         # DTFx TaskOrchestrationExecutor.ExecuteCore (2.17.1, 150-178): the orchestration completes,
         # fails or continues as new only once no activity, sub-orchestration or timer is open.
         ended = (replay.chain_finished or replay.fault is not None) and not replay.has_open_tasks
+        # The episode that ends the execution still sends its signals (they open no task): DTFx's
+        # dispatcher carries out every action the episode took along with the completion
+        # (TaskOrchestrationDispatcher, 2.17.1).
+        signals = [self._send(record, new_events, now, inv) for inv in replay.new if inv.kind == "send"] \
+            if ended and (thrown or error or state.get("isDone")) else []
         if (thrown or error) and ended:
             reason, details = self._failure(record.name, thrown, error, raised)
             result = self._fail(record, history_json, new_events, consumed, now, reason, details)
@@ -279,6 +284,7 @@ class Engine:
             result.commit.deleted_messages.extend(
                 message_id(record.instance_id, record.execution_id, "timer", seq) for seq in replay.canceled_timers
             )
+        result.commit.messages.extend(signals)
         result.sdk_seconds, result.called_sdk = sdk_seconds, True
         result.events_replayed = events_replayed
         result.replay_state = walked
@@ -368,17 +374,23 @@ class Engine:
                     created_time=now, last_updated_time=now, parent=parent)
                 children.append((child, start_message(child, now, parent)))
             elif inv.kind == "send":
-                request = {"op": inv.operation, "signal": inv.is_signal,
-                           "input": compact(inv.input) if inv.input is not None else None,
-                           "id": inv.request_id, "parent": iid, "parentExecution": eid}
-                new_events.append(p.event_sent(now, inv.seq, inv.instance_id or "", "op", compact(request)))
-                messages.append(Message(id=message_id(iid, eid, "op", inv.seq), target=inv.instance_id or "",
-                                        kind="entity", body=request, created=now))
+                messages.append(self._send(record, new_events, now, inv))
         result = self._commit(record, history_json, new_events, consumed, now)
         result.commit.messages.extend(messages)
         result.commit.work.extend(work)
         result.commit.child_instances.extend(children)
         return result
+
+    @staticmethod
+    def _send(record: InstanceRecord, new_events: list[Event], now: datetime, inv: Invocation) -> Message:
+        """An entity request: its EventSent event and its message."""
+        iid, eid = record.instance_id, record.execution_id
+        request = {"op": inv.operation, "signal": inv.is_signal,
+                   "input": compact(inv.input) if inv.input is not None else None,
+                   "id": inv.request_id, "parent": iid, "parentExecution": eid}
+        new_events.append(p.event_sent(now, inv.seq, inv.instance_id or "", "op", compact(request)))
+        return Message(id=message_id(iid, eid, "op", inv.seq), target=inv.instance_id or "",
+                       kind="entity", body=request, created=now)
 
     def _notify_parent(self, record: InstanceRecord, now: datetime, failed: bool,
                        details: str | None = None) -> list[Message]:

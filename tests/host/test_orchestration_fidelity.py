@@ -194,3 +194,20 @@ async def test_a_failed_childs_details_reach_the_parent(env):
     assert details.startswith("Message: orchestrator exploded, StackTrace: ")
     assert 'raise RuntimeError("orchestrator exploded")' in details
     assert status["output"] == f"{failed[0]['Reason']} \n {details}"
+
+
+# -- signals in the episode that ends the execution --------------------------------------------
+# DTFx TaskOrchestrationDispatcher.cs (2.17.1): the episode's actions are carried out along with
+# its completion (a SendEventOrchestratorAction becomes EventSent and a message either way), so a
+# signal sent just before returning, raising or continuing as new reaches the entity.
+
+@pytest.mark.parametrize("how, status", [("complete", "Completed"), ("fail", "Failed"),
+                                         ("continue", "Completed")])
+async def test_a_signal_in_the_last_episode_is_sent(env, how, status):
+    instance_id = await env.start("signal_then_end", how)
+    assert (await env.wait(instance_id))["runtimeStatus"] == status
+    await env.settle()
+    assert await env.read_entity("Tally", f"last-{how}") == 2
+    if how != "continue":
+        types = event_types(await env.history(instance_id))
+        assert types.index("EventSent") < types.index("ExecutionCompleted")

@@ -111,3 +111,16 @@ def parent_of(context: df.DurableOrchestrationContext):
         yield context.call_sub_orchestrator(spec["child"], spec.get("input"), f"{context.instance_id}-c")
     except Exception as exc:
         return str(exc)
+
+
+@bp.orchestration_trigger(context_name="context")
+def signal_then_end(context: df.DurableOrchestrationContext):
+    """Signals in the episode that ends the execution: completes, fails or continues as new."""
+    how = context.get_input() or "complete"
+    yield context.call_activity("hello", how)  # (a generator: the SDK embeds its state when it raises)
+    context.signal_entity(df.EntityId("Tally", f"last-{how}"), "add", 2)
+    if how == "fail":
+        raise RuntimeError("failed right after signalling")
+    if how == "continue":
+        context.continue_as_new("again")
+    return how
