@@ -29,7 +29,8 @@ from .store.base import (
 )
 
 MAX_INSTANCE_ID_LENGTH = 256
-_BAD_ID = re.compile(r"[/\\#?\x00-\x1f\x7f]")
+# DurableClient.IsInvalidCharacter: '/', '\\', '?', '#' or char.IsControl (U+0000-U+001F, U+007F-U+009F)
+INVALID_ID_CHARACTER = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
 
 
 class HostError(Exception):
@@ -45,9 +46,9 @@ class WrongStateError(HostError):
     """The extension's ``InvalidOperationException`` for a suspend or resume in the wrong state
     (``DurableClient.SuspendAsync``/``ResumeAsync``); its HTTP API answers it with a 500."""
 
-    def __init__(self, operation: str, instance_id: str, status: str) -> None:
-        super().__init__(500, f"Cannot {operation} the orchestration instance {instance_id} because "
-                              f"instance is in the {status} state.")
+    def __init__(self, operation: str, instance_id: str, status: str, text: str | None = None) -> None:
+        super().__init__(500, text or f"Cannot {operation} the orchestration instance {instance_id} because "
+                                      f"instance is in the {status} state.")
 
 
 # DurableClient.IsOrchestrationSuspendable
@@ -55,18 +56,24 @@ _SUSPENDABLE = frozenset({RUNNING, PENDING, CONTINUED_AS_NEW})
 
 
 def validate_instance_id(instance_id: str) -> None:
-    if not instance_id or len(instance_id) > MAX_INSTANCE_ID_LENGTH:
-        raise HostError(400, f"Instance ID must be 1 to {MAX_INSTANCE_ID_LENGTH} characters long.")
+    """``DurableClient.StartNewAsync``'s checks and messages (its ``ArgumentException(nameof(instanceId),
+    text)`` has the two arguments swapped, so .NET's Message reads "instanceId (Parameter '...')")."""
     if instance_id.startswith("@"):
-        raise HostError(400, f"Orchestration instance ID '{instance_id}' must not start with '@'.")
-    if _BAD_ID.search(instance_id):
-        raise HostError(400, "Instance ID must not contain '/', '\\', '#', '?' or control characters.")
+        raise HostError(400, "instanceId (Parameter 'Orchestration instance ids must not start with @.')")
+    if INVALID_ID_CHARACTER.search(instance_id):
+        raise HostError(400, "instanceId (Parameter 'Orchestration instance ids must not contain /, \\, #, ?, "
+                             "or control characters.')")
+    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
+        raise HostError(400, f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
 
 
 @dataclass
 class HostSettings:
     task_hub: str = "TestHubName"
     connection_name: str = "Storage"
+    # The extension's webhook URI (GetWebhookUri: WEBSITE_HOSTNAME, "localhost:<port>" under Core
+    # Tools): the durableClient binding's URLs use it, not the request's Host header.
+    webhook_origin: str | None = None
 
 
 class DurableHost:
@@ -195,9 +202,11 @@ class DurableHost:
 
     async def rewind(self, instance_id: str, reason: str | None) -> None:
         record = await self._require(instance_id)
-        if record.status != FAILED:
-            raise HostError(410 if record.status in TERMINAL_STATUSES else 400,
-                            "The rewind operation is only supported on failed orchestration instances.")
+        if record.status in TERMINAL_STATUSES and record.status != FAILED:
+            raise HostError(410, f"The instance '{instance_id}' is already {record.status}.")
+        if record.status != FAILED:  # DurableClient.RewindAsync's InvalidOperationException: a 500
+            raise WrongStateError("rewind", instance_id, record.status,
+                                  "The rewind operation is only supported on failed orchestration instances.")
         raise HostError(501, "Rewind is not supported by the local host (it is deprecated on Azure too).")
 
     async def purge(self, instance_id: str) -> int:
@@ -207,6 +216,10 @@ class DurableHost:
 
     async def purge_by(self, created_from: datetime, created_to: datetime | None,
                        statuses: frozenset[str] | None) -> int:
+        """DTFx.AzureStorage's purge by filter keeps only the terminal statuses of the filter, and a
+        filter left empty is no filter: every instance in the time range goes, running or not
+        (AzureTableTrackingStore.PurgeInstanceHistoryAsync; OrchestrationInstanceStatusQueryCondition)."""
+        statuses = frozenset(statuses & TERMINAL_STATUSES) or None if statuses else None
         query = InstanceQuery(created_from=created_from, created_to=created_to or self.clock.now(),
                               statuses=statuses)
         count = 0
@@ -256,6 +269,9 @@ class DurableHost:
 
     # ------------------------------------------------------------------ entities
     async def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
+        if INVALID_ID_CHARACTER.search(key):  # DurableClient.SignalEntityAsyncInternal (arguments swapped, sic)
+            raise HostError(400, "entityKey (Parameter 'Entity keys must not contain /, \\, #, ?, or control "
+                                 "characters.')")
         self._check_size("operation input", f"{name}.{operation}", input_text)
         if self.index.find("entity", name) is None:
             raise HostError(400, invalid_function_message(self.index, "entity", name))

@@ -46,4 +46,5 @@ async def serve(host: DurableHost, auth: AuthPolicy, *, bind: str = "127.0.0.1",
         raise
     sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
     actual = sockets[0].getsockname()[1] if sockets else port
+    host.settings.webhook_origin = f"http://localhost:{actual}"  # as Core Tools sets WEBSITE_HOSTNAME
     return RunningServer(runner, "127.0.0.1" if bind in ("0.0.0.0", "::") else bind, actual, rpc)

@@ -33,7 +33,8 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
     async def invoke(info: FunctionInfo, req: func.HttpRequest, request: web.Request) -> func.HttpResponse:
         binding = None
         if info.client_param:
-            binding = client_binding(f"{request.scheme}://{request.host}", rpc_base_url, host.settings.task_hub,
+            origin = host.settings.webhook_origin or f"{request.scheme}://{request.host}"
+            binding = client_binding(origin, rpc_base_url, host.settings.task_hub,
                                      host.settings.connection_name, auth.system_key, info.client_binding)
         t0 = time.perf_counter()
         try:

@@ -70,7 +70,13 @@ class DurableApi:
         async def handle(request: web.Request) -> web.StreamResponse:
             if keyed and not self.auth.allows(request, "system"):
                 return unauthorized("system")
-            return await self._safe(request, request.rel_url.raw_path[len(base):])
+            response = await self._safe(request, request.rel_url.raw_path[len(base):])
+            if not keyed and response.status in (404, 410):
+                # The extension answers these with CreateResponse(status), no content; the SDK's client
+                # reads that body (get_status of an unknown id: DurableOrchestrationStatus(message="")).
+                # The public webhooks keep the host's JSON message for people reading the answer.
+                return web.Response(status=response.status)
+            return response
         return [web.route("*", base, handle), web.route("*", base + "/{tail:.*}", handle)]
 
     async def _safe(self, request: web.Request, raw_path: str) -> web.StreamResponse:
@@ -78,6 +84,11 @@ class DurableApi:
         if found is None:
             return message(404, "The durable HTTP API has no such route.")
         query = QueryPairs(request.query)
+        hub = (query.get("taskHub") or "").strip()
+        if hub and hub.casefold() != self.host.settings.task_hub.casefold():  # (HttpApiHandler.GetClient)
+            return message(400, f"This host serves the task hub '{self.host.settings.task_hub}' only; the request "
+                                f"names '{hub}' (taskHub). Another task hub is another app's state, and is not "
+                                "served here.")
         try:
             return await getattr(self, found.action)(request, query, **found.params)
         except WrongStateError as exc:  # HttpApiHandler's catch-all: 500 with the exception's details

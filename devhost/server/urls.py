@@ -37,12 +37,13 @@ def client_binding(origin: str, rpc_base_url: str, task_hub: str, connection: st
                    key: str | None, binding: dict[str, str] | None = None) -> str:
     """The JSON string the extension passes to a ``durable_client_input`` parameter."""
     hub = (binding or {}).get("taskHub") or task_hub
+    connection = (binding or {}).get("connectionName") or connection  # (the URLs carry it; the field is null)
     base = origin.rstrip("/") + WEBHOOK_PATH
     code = f"?code={quote(key)}" if key else ""
     code_amp = f"&code={quote(key)}" if key else ""
     value = {
         "taskHubName": hub,
-        "connectionName": (binding or {}).get("connectionName"),
+        "connectionName": None,  # BindingHelper.DurableOrchestrationClientToString never sets it
         "creationUrls": {
             "createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]{code}",
             "createAndWaitOnNewInstancePostUri": (

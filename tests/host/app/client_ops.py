@@ -56,6 +56,20 @@ async def run(client: df.DurableOrchestrationClient, operation: str, args: dict[
     if operation == "read_entity":
         response = await client.read_entity_state(df.EntityId(args["name"], args["key"]))
         return {"exists": response.entity_exists, "state": response.entity_state}
+    if operation == "status_message":  # what an unknown id's status object carries
+        return getattr(await client.get_status(args["instance_id"]), "message", "<no message attribute>")
+    if operation == "raise_event_in_hub":
+        await client.raise_event(args["instance_id"], args["name"], args.get("data"), task_hub_name=args["hub"])
+        return "raised"
+    if operation == "purge_by":
+        statuses = [df.OrchestrationRuntimeStatus(s) for s in args["statuses"]]
+        return (await client.purge_instance_history_by(
+            created_time_from=datetime(2000, 1, 1), created_time_to=datetime(2999, 1, 1),
+            runtime_status=statuses)).instances_deleted
+    if operation == "binding":  # the durableClient binding's URLs and connection, as the SDK holds them
+        bindings = client._orchestration_bindings
+        return {"management_urls": bindings.management_urls, "creation_urls": bindings.creation_urls,
+                "connection_name": getattr(bindings.client_data, "connectionName", None)}
     if operation == "rpc_base_url":  # what the durableClient binding handed the SDK
         return client._orchestration_bindings.rpc_base_url
     if operation == "wait_or_check":
