@@ -14,7 +14,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from . import history_text, payloads
@@ -118,13 +118,19 @@ class Engine:
 
         terminate = next((m for m in control if m.body["EventType"] == p.EventType.ExecutionTerminated), None)
         if terminate is not None:
-            return self._terminate(record, history_json, started, terminate, consumed, now)
+            # Every message of the batch goes into history in order (TaskOrchestrationDispatcher.
+            # ReconcileMessagesWithState), then the termination ends the execution.
+            arrived = sorted(deliver + control, key=lambda m: m.created)
+            return self._terminate(record, history_json, started, terminate, arrived, consumed, now)
 
         new_events: list[Event] = [started]
-        for message in control:  # suspend / resume
-            new_events.append(message.body)
+        for message in control:  # suspend / resume; the reason is the output meanwhile
+            new_events.append(message.body)  # (AzureTableTrackingStore writes it to the Output column)
             record.status = SUSPENDED if message.body["EventType"] == p.EventType.ExecutionSuspended else RUNNING
-        if record.status == PENDING:
+            record.output = message.body.get("Reason")
+        if record.status in (PENDING, CONTINUED_AS_NEW):
+            # (the provider runs the next execution in the same work item, and its ExecutionStarted
+            # writes Running: AzureTableTrackingStore.UpdateStateAsync)
             record.status = RUNNING
         if not deliver and not control:  # only stale messages: drop them, write no episode
             return self._commit(record, history_json, [], consumed, now, closing=False)
@@ -175,13 +181,13 @@ class Engine:
         return deliver, consumed, control
 
     def _terminate(self, record: InstanceRecord, history_json: HistoryText, started: Event,
-                   message: Message, consumed: list[str], now: datetime) -> EpisodeResult:
+                   message: Message, arrived: list[Message], consumed: list[str], now: datetime) -> EpisodeResult:
         record.status = TERMINATED
         # ExecutionTerminatedEvent(-1, reason) (DTFx.AzureStorage 1.17.5 AzureStorageOrchestrationService
         # 1866-1871) -> TaskOrchestrationContext.HandleExecutionTerminatedEvent: CompleteOrchestration(
         # terminatedEvent.Input, ...): the raw text, which the status API parses if it is JSON.
         record.output = message.body.get("Input")
-        events = [started, message.body,
+        events = [started, *(m.body for m in arrived),
                   p.execution_completed(now, -1, TERMINATED, record.output), p.orchestrator_completed(now)]
         result = self._commit(record, history_json, events, consumed, now, closing=False)
         result.commit.messages.extend(self._notify_parent(record, now, failed=True))
@@ -271,7 +277,7 @@ class Engine:
             reason, details = self._failure(record.name, thrown, error, raised)
             result = self._fail(record, history_json, new_events, consumed, now, reason, details)
         elif state.get("isDone") and ended and replay.continued_as_new:
-            result = self._continue_as_new(record, history_json, new_events, consumed, now, replay.continue_as_new_input)
+            result = self._continue_as_new(record, consumed, now, replay.continue_as_new_input, replay.carried_over)
         elif state.get("isDone") and ended:
             record.status = COMPLETED
             output = state.get("output")
@@ -329,15 +335,21 @@ class Engine:
         result.commit.messages.extend(self._notify_parent(record, now, failed=True, details=details))
         return result
 
-    def _continue_as_new(self, record: InstanceRecord, history_json: HistoryText, new_events: list[Event],
-                         consumed: list[str], now: datetime, input_text: str | None) -> EpisodeResult:
+    def _continue_as_new(self, record: InstanceRecord, consumed: list[str], now: datetime,
+                         input_text: str | None, carried: list[Event]) -> EpisodeResult:
         record.status = CONTINUED_AS_NEW
         record.execution_id = uuid.uuid4().hex
         record.generation += 1
         record.input = compact(input_text) if input_text is not None else None
         record.output = None
         start = start_message(record, now, record.parent)
-        commit = EpisodeCommit(instance=record, new_events=[], consumed=consumed, messages=[start],
+        # Carried-over events follow ExecutionStarted in the new execution's history
+        # (TaskOrchestrationDispatcher: newOrchestrationRuntimeState.AddEvent for each).
+        carry = [Message(id=message_id(record.instance_id, record.execution_id, "carried", i),
+                         target=record.instance_id, kind="event", body={**event, "IsPlayed": False},
+                         created=now + timedelta(microseconds=i + 1), execution_id=record.execution_id)
+                 for i, event in enumerate(carried)]
+        commit = EpisodeCommit(instance=record, new_events=[], consumed=consumed, messages=[start, *carry],
                                new_execution=True)
         return EpisodeResult(commit=commit, history_json=HistoryText())
 

@@ -45,6 +45,7 @@ class ReplayResult:
     next_seq: int
     refused: list[ShimError] = field(default_factory=list)  # calls dropped while walking this time
     fault: ShimError | None = None  # the orchestrator's task faulted in the shim (its chain ends there)
+    carried_over: list[dict[str, Any]] = field(default_factory=list)  # events for the next execution
 
 
 # Names the scheduled event of each kind carries, for the non-determinism check.
@@ -112,6 +113,10 @@ class _Replay:
         self.canceled_timers: list[int] = []
         self.unrecorded: dict[int, Invocation] = {}
         self.refused: list[ShimError] = []  # calls the extension dropped, since the last result
+        # Events raised once the chain has reached continue_as_new go to the next execution (DTFx
+        # TaskOrchestrationContext.HandleEventRaisedEvent: AddEventToNextIteration; the Azure
+        # Storage provider's default EventBehaviourForContinueAsNew is Carryover).
+        self.carried: list[dict[str, Any]] = []
         self.fault: ShimError | None = None  # a synchronous refusal that faulted the orchestrator
 
     @property
@@ -237,7 +242,10 @@ class _Replay:
         elif etype == _TIMER_FIRED:
             self._complete(event["TimerId"], failed=False)
         elif etype == _EVENT_RAISED:
-            self._raise(event)
+            if self.continue_as_new:
+                self.carried.append(event)
+            else:
+                self._raise(event)
 
     def _match(self, event: dict[str, Any]) -> None:
         seq = event["EventId"]
@@ -384,6 +392,7 @@ def replay_incremental(
         next_seq=sim.next_seq,
         refused=sim.refused,
         fault=sim.fault,
+        carried_over=sim.carried,
     )
     sim.refused = []
     return result, ReplayState(sim=sim, actions=actions, events=total)

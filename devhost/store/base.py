@@ -26,6 +26,10 @@ SUSPENDED = "Suspended"
 
 TERMINAL_STATUSES = frozenset({COMPLETED, FAILED, CANCELED, TERMINATED})
 ACTIVE_STATUSES = frozenset({PENDING, RUNNING, CONTINUED_AS_NEW, SUSPENDED})
+# A sub-orchestration's start replaces an instance of that id whatever its status: DTFx.AzureStorage
+# de-duplicates top-level starts but not sub-orchestrations (OrchestrationSessionManager, 1.17.5),
+# and the child's new execution id reads an empty history, so it starts afresh.
+SUB_ORCHESTRATION_OVERWRITE = ACTIVE_STATUSES | TERMINAL_STATUSES
 
 # True in the scheduler's tasks (episodes, activities, polling): storage requests for background
 # work, which a store may queue behind client requests (a start, a status read, an event) so that

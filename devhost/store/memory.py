@@ -6,8 +6,8 @@ import itertools
 from typing import Iterable
 
 from .base import (
-    TERMINAL_STATUSES, ConflictError, EntityRecord, EpisodeCommit, Event, InstanceQuery, InstanceRecord, Message,
-    Store, WorkItem,
+    SUB_ORCHESTRATION_OVERWRITE, ConflictError, EntityRecord, EpisodeCommit, Event, InstanceQuery, InstanceRecord,
+    Message, Store, WorkItem,
 )
 
 
@@ -73,7 +73,7 @@ class MemoryStore(Store):
         for message_id in itertools.chain(commit.consumed, commit.deleted_messages):
             self._messages.pop(message_id, None)
         for child, start in commit.child_instances:
-            await self.create_instance(child, start, overwrite_statuses=TERMINAL_STATUSES)
+            await self.create_instance(child, start, overwrite_statuses=SUB_ORCHESTRATION_OVERWRITE)
         for message in commit.messages:
             self._messages[message.id] = message
         for item in commit.work:

@@ -21,7 +21,7 @@ from typing import Any, Collection, Iterable, Sequence
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from ..base import TERMINAL_STATUSES, InstanceRecord, Message, ParentRef, WorkItem
+from ..base import SUB_ORCHESTRATION_OVERWRITE, InstanceRecord, Message, ParentRef, WorkItem
 from .client import AzureBase, _LazyWork
 from .keys import escape_key
 
@@ -125,4 +125,4 @@ class OutboxMixin(AzureBase):
         existing = await self._read_sentinel(child.instance_id)
         if existing is not None and existing.execution_id == child.execution_id:
             return
-        await self.create_instance(child, start, overwrite_statuses=TERMINAL_STATUSES)
+        await self.create_instance(child, start, overwrite_statuses=SUB_ORCHESTRATION_OVERWRITE)

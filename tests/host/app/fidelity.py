@@ -124,3 +124,21 @@ def signal_then_end(context: df.DurableOrchestrationContext):
     if how == "continue":
         context.continue_as_new("again")
     return how
+
+
+@bp.orchestration_trigger(context_name="context")
+def can_events(context: df.DurableOrchestrationContext):
+    """Generation 0 waits for "go" and continues as new; generation 1 waits for "X"."""
+    generation = context.get_input() or 0
+    if generation == 0:
+        yield context.wait_for_external_event("go")
+        context.continue_as_new(1)
+        return None
+    x = yield context.wait_for_external_event("X")
+    return {"generation": generation, "x": x}
+
+
+@bp.orchestration_trigger(context_name="context")
+def parent_of_fixed_child(context: df.DurableOrchestrationContext):
+    """Calls chain("F") as a sub-orchestration named "fixed-child"."""
+    return (yield context.call_sub_orchestrator("chain", "F", "fixed-child"))
