@@ -61,7 +61,12 @@ def _http_result(response: func.HttpResponse) -> web.Response:
         for raw in headers.get_all("Set-Cookie"):
             cookies.extend(SimpleCookie(raw).values())
         headers.pop("Set-Cookie")
-    out = CIMultiDict((name, value) for name, value in headers.items())
+    # encode keeps the last value of a name (a dict); RawScriptResult adds a header only when the
+    # response has none of that name yet, ignoring case (~59-66)
+    out: CIMultiDict[str] = CIMultiDict()
+    for name, value in dict(headers.items()).items():
+        if name not in out:
+            out[name] = value
     for morsel in cookies:
         out.add("Set-Cookie", _set_cookie(morsel))
     return web.Response(status=response.status_code, body=response.get_body() or b"", headers=out)
@@ -119,8 +124,8 @@ def _status_code(response_object: dict[str, Any]) -> int:
     value = response_object.get("statuscode", response_object.get("status"))
     if isinstance(value, bool):
         return 200
-    if isinstance(value, int):
-        if not _INT32[0] <= value <= _INT32[1]:
+    if isinstance(value, int) and -2**63 <= value < 2**63:  # larger ones are BigInteger: not parsed
+        if not _INT32[0] <= value <= _INT32[1]:  # Convert.ToInt32 throws: the invocation fails
             raise OverflowError("Value was either too large or too small for an Int32.")
         return value
     if isinstance(value, str):

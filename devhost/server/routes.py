@@ -14,15 +14,19 @@ from ..app_index import FunctionInfo
 from ..disabled import DisabledFunctions
 from .http_convert import to_aiohttp_response, to_worker_request
 from .keys import AuthPolicy
+from .route_template import RouteTemplate, RouteTemplateError
 
 log = logging.getLogger("devhost")
 
 _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?=]+)*(\?)?(?:=[^}]*)?\}")
 _INT_CONSTRAINT = re.compile(r":int\b")
 
+RESERVED_ROUTE = "The specified route conflicts with one or more built in routes."
+
 
 def compile_route(template: str) -> tuple[re.Pattern[str], int]:
-    """ASP.NET-style route template (``{name}``, ``{name?}``, ``{name:int}``, ``{*rest}``) -> regex."""
+    """The durable webhook routes' matcher (webhook_routes.py); the app's routes use
+    ``RouteTemplate``. ASP.NET-style route template (``{name}``, ``{name?}``, ``{name:int}``, ``{*rest}``) -> regex."""
     template = template.strip("/")
     regex = ""
     position = 0
@@ -52,33 +56,52 @@ def compile_route(template: str) -> tuple[re.Pattern[str], int]:
 @dataclass
 class AppRoute:
     info: FunctionInfo
-    pattern: re.Pattern[str]
-    literal_weight: int
-
-    def match(self, path: str) -> dict[str, str] | None:
-        found = self.pattern.fullmatch(path)
-        if found is None:
-            return None
-        # aiohttp has decoded the path once already, as ASP.NET routing sees it
-        return {k: v for k, v in found.groupdict().items() if v is not None}
+    template: RouteTemplate
 
 
 class AppRoutes:
+    """The app's HTTP routes, registered as WebScriptHostHttpRoutesManager does: in the order of
+    the functions' metadata, by name ignoring case (FunctionMetadataManager.cs ~192), into a
+    RouteCollection whose first matching route wins (WebJobsRouteBuilder.Build)."""
+
     def __init__(self, functions: list[FunctionInfo], prefix: str = "api") -> None:
         self.prefix = prefix.strip("/")
-        routes = []
-        for info in functions:
-            pattern, weight = compile_route(info.route)
-            routes.append(AppRoute(info, pattern, weight))
-        # More literal text first, so `jobs/{id}` does not shadow `jobs/status` style routes.
-        self.routes = sorted(routes, key=lambda r: -r.literal_weight)
+        self.routes: list[AppRoute] = []
+        self.errors: dict[str, str] = {}
+        for info in sorted(functions, key=lambda f: f.name.upper()):
+            error = self._refusal(info)
+            if error is None:
+                template = f"{self.prefix}/{info.route.strip('/')}" if self.prefix else info.route
+                try:
+                    self.routes.append(AppRoute(info, RouteTemplate.parse(template)))
+                    continue
+                except RouteTemplateError as exc:
+                    error = str(exc)
+            # ScriptHost.GetFunctionDescriptorsAsync ~843-854: the function is in error and not
+            # loaded; the host and the other functions run on
+            self.errors[info.name] = error
+            log.error("The '%s' function is in error: %s", info.name, error)
+
+    def _refusal(self, info: FunctionInfo) -> str | None:
+        # ScriptHost.ValidateHttpFunction ~918-924 and HttpRoutesConflict ~927-946
+        route = info.route.strip("/").lower()
+        if route.startswith(("admin", "runtime")):
+            return RESERVED_ROUTE
+        for other in self.routes:
+            if other.info.route.strip("/").lower() == route and (
+                    not info.methods or not other.info.methods or set(info.methods) & set(other.info.methods)):
+                return f"The route specified conflicts with the route defined by function '{other.info.name}'."
+        return None
+
+    def under_prefix(self, path: str) -> bool:
+        return not self.prefix or path.lower() == self.prefix.lower() or path.lower().startswith(self.prefix.lower() + "/")
 
     def resolve(self, path: str, method: str) -> tuple[AppRoute | None, dict[str, str]]:
         for route in self.routes:
             # HttpMethodRouteConstraint: the method is one more constraint of the route
             if route.info.methods is not None and method.upper() not in {m.upper() for m in route.info.methods}:
                 continue
-            params = route.match(path)
+            params = route.template.match(path)
             if params is not None:
                 return route, params
         return None, {}
@@ -86,9 +109,14 @@ class AppRoutes:
 
 def make_app_handler(routes: AppRoutes, auth: AuthPolicy,
                      invoke: Callable[[FunctionInfo, func.HttpRequest, web.Request], Any],
-                     disabled: DisabledFunctions = DisabledFunctions()):
+                     disabled: DisabledFunctions = DisabledFunctions(),
+                     elsewhere: Callable[[web.Request], Any] | None = None):
+    """``elsewhere`` answers paths outside the route prefix (the prefix is matched ignoring case,
+    as part of each route's template)."""
     async def handle(request: web.Request) -> web.StreamResponse:
         path = request.match_info.get("tail", "")
+        if elsewhere is not None and not routes.under_prefix(path):
+            return await elsewhere(request)
         route, params = routes.resolve(path, request.method)
         # The Functions host's own answers carry no body. The method is a route constraint
         # (WebScriptHostHttpRoutesManager.cs ~53-57, HttpMethodRouteConstraint), so a wrong method

@@ -116,6 +116,8 @@ async def test_every_set_cookie_header_is_sent(web):
     writes them lower-case, path defaulting to '/'."""
     async with web.request("GET", "/api/cookies") as response:
         assert response.headers.getall("Set-Cookie") == ["a=1; path=/", "b=2; path=/x; httponly"]
+        # any other repeated header: encode builds a dict of them, the last value stays
+        assert response.headers.getall("X-Dup") == ["2"]
 
 
 # -- finding 6: the request conversion ---------------------------------------------------------
@@ -139,3 +141,76 @@ async def test_route_values_are_decoded_once(web):
     async with web.session.get(URL("/api/dump/a%2525b", encoded=True)) as response:
         assert (await response.json())["route_params"] == {"name": "a%25b"}
 
+
+# -- finding 7: route matching -----------------------------------------------------------------
+
+async def _served_by(web, path: str, method: str = "GET") -> str | None:
+    async with web.session.request(method, URL(path, encoded=True)) as response:
+        if response.status == 404:
+            assert await response.read() == b""
+            return None
+        assert response.status == 200, (path, response.status)
+        return (await response.json())["function"]
+
+
+async def test_routes_are_tried_in_function_name_order_and_the_first_match_wins(web):
+    """WebScriptHostHttpRoutesManager.InitializeHttpFunctionRoutes (~48-76) maps host.Functions in
+    metadata order, ordered by name ignoring case (FunctionMetadataManager.cs ~192), into
+    WebJobsRouteBuilder's RouteCollection (azure-webjobs-sdk-extensions
+    src/WebJobs.Extensions.Http/Routing/WebJobsRouteBuilder.cs Build): the first match wins,
+    not the most literal one."""
+    assert await _served_by(web, "/api/prec/lit") == "prec_lit"  # prec_lit < prec_param
+    assert await _served_by(web, "/api/prec2/lit") == "a_param"  # a_param < b_lit
+
+
+async def test_the_prefix_is_part_of_the_template_matched_ignoring_case_and_a_trailing_slash_is_ignored(web):
+    assert await _served_by(web, "/API/Prec/lit") == "prec_lit"
+    assert await _served_by(web, "/api/prec/lit/") == "prec_lit"
+    assert await _served_by(web, "/api/prec/lit//") is None
+
+
+async def test_inline_constraints_are_aspnet_route_constraints(web):
+    """IntRouteConstraint: int.TryParse(NumberStyles.Integer, InvariantCulture), so a sign is
+    allowed and the value must fit Int32; the others as ASP.NET's DefaultInlineConstraintResolver."""
+    assert await _served_by(web, "/api/items/%2B5") == "items"
+    assert await _served_by(web, "/api/items/-2147483648") == "items"
+    assert await _served_by(web, "/api/items/2147483648") is None
+    assert await _served_by(web, "/api/items/1.5") is None
+    assert await _served_by(web, "/api/g/0f8fad5b-d9cb-469f-a165-70867728950e") == "guid_route"
+    assert await _served_by(web, "/api/g/{0f8fad5bd9cb469fa16570867728950e}") is None
+    assert await _served_by(web, "/api/g/not-a-guid") is None
+    assert await _served_by(web, "/api/sized/ab/10") == "sized"
+    assert await _served_by(web, "/api/sized/abcd/5") is None
+    assert await _served_by(web, "/api/sized/ab/11") is None
+    assert await _served_by(web, "/api/flag/TRUE") == "flag"
+    assert await _served_by(web, "/api/flag/yes") is None
+    async with web.session.get("/api/defaults") as response:
+        assert (await response.json())["route_params"] == {"x": "dflt"}
+
+
+async def test_reserved_and_conflicting_routes_put_the_function_in_error_and_the_rest_runs(web, caplog):
+    """ScriptHost.ValidateHttpFunction (~918-924): a route starting with 'admin' or 'runtime'
+    (after Trim('/') and ToLowerInvariant) is refused; HttpRoutesConflict (~927-946): the same
+    route with a common method. ScriptHost.GetFunctionDescriptorsAsync (~843-854) records a
+    function error and goes on without that function."""
+    assert await _served_by(web, "/api/administer") is None
+    assert await _served_by(web, "/api/Runtime/info") is None
+    assert await _served_by(web, "/api/dup", "POST") == "dup_a"
+    assert await _served_by(web, "/api/dup", "DELETE") == "dup_c"
+    assert await _served_by(web, "/api/prec/lit") == "prec_lit"
+
+
+def test_the_errors_are_reported_as_the_host_reports_function_errors(caplog):
+    import logging
+
+    from devhost.app_index import load_app
+    from devhost.server.routes import AppRoutes
+
+    with caplog.at_level(logging.ERROR, logger="devhost"):
+        routes = AppRoutes(load_app(HTTP_APP).of_kind("http"))
+    assert routes.errors == {
+        "administer": "The specified route conflicts with one or more built in routes.",
+        "runtime_info": "The specified route conflicts with one or more built in routes.",
+        "dup_b": "The route specified conflicts with the route defined by function 'dup_a'.",
+    }
+    assert "The 'administer' function is in error: The specified route conflicts" in caplog.text

@@ -27,9 +27,9 @@ async def test_function_level_routes_need_a_function_or_master_key(env):
 
 
 async def test_admin_level_needs_the_master_key_and_context_is_passed(env):
-    async with env.request("GET", "/api/admin-only", key="function") as response:
+    async with env.request("GET", "/api/needs-admin", key="function") as response:
         assert response.status == 401
-    async with env.request("GET", "/api/admin-only", key="master") as response:
+    async with env.request("GET", "/api/needs-admin", key="master") as response:
         assert response.status == 200
         assert await response.text() == "admin_only"
 

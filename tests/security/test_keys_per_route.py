@@ -57,6 +57,6 @@ async def test_an_app_route_401_is_bare_and_the_management_api_401_names_its_key
 
 async def test_an_admin_route_401_is_bare():
     async with DurableTestHost.start_time_skipping(HOST_TEST_APP) as env:
-        async with env.request("GET", "/api/admin-only", key="function") as response:
+        async with env.request("GET", "/api/needs-admin", key="function") as response:
             assert response.status == 401
             assert await response.read() == b""

@@ -47,6 +47,8 @@ def cookies(req: func.HttpRequest) -> func.HttpResponse:
     response = func.HttpResponse("c")
     response.headers.add("Set-Cookie", "a=1; Path=/")
     response.headers.add("Set-Cookie", "b=2; Path=/x; HttpOnly")
+    response.headers.add("X-Dup", "1")
+    response.headers.add("X-Dup", "2")
     return response
 
 
@@ -59,3 +61,24 @@ def getonly(req: func.HttpRequest) -> func.HttpResponse:
 def keyed(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("keyed")
 
+
+def named(name: str):
+    def handler(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(json.dumps({"function": name, "route_params": dict(req.route_params)}),
+                                 mimetype="application/json")
+    handler.__name__ = name
+    return handler
+
+
+# (name, route, methods): registered in name order by the host, first match wins
+ROUTES = [
+    ("prec_param", "prec/{x}", ["GET"]), ("prec_lit", "prec/lit", ["GET"]),
+    ("a_param", "prec2/{x}", ["GET"]), ("b_lit", "prec2/lit", ["GET"]),
+    ("items", "items/{id:int}", ["GET"]), ("guid_route", "g/{g:guid}", ["GET"]),
+    ("sized", "sized/{s:length(2,3)}/{n:range(1,10)}", ["GET"]), ("flag", "flag/{b:bool}", ["GET"]),
+    ("defaults", "defaults/{x=dflt}", ["GET"]),
+    ("administer", "administer", ["GET"]), ("runtime_info", "Runtime/info", ["GET"]),
+    ("dup_a", "dup", ["GET", "POST"]), ("dup_b", "dup/", ["POST"]), ("dup_c", "dup", ["DELETE"]),
+]
+for _name, _route, _methods in ROUTES:
+    app.function_name(_name)(app.route(route=_route, methods=_methods)(named(_name)))
