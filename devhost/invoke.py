@@ -107,7 +107,7 @@ class Invoker:
 
     # -- HTTP --------------------------------------------------------------------
     async def http(self, info: FunctionInfo, request: func.HttpRequest,
-                   client_binding_json: str | None) -> func.HttpResponse:
+                   client_binding_json: str | None) -> func.HttpResponse | str:
         kwargs: dict[str, Any] = {info.trigger_param: request}
         if info.client_param:
             kwargs[info.client_param] = client_binding_json
@@ -183,14 +183,14 @@ def activity_failure(name: str, exc: BaseException) -> ActivityOutcome:
     )
 
 
-def to_http_response(result: Any) -> func.HttpResponse:
-    if isinstance(result, func.HttpResponse):
+def to_http_response(result: Any) -> func.HttpResponse | str:
+    """The worker's HttpResponseConverter.encode takes a str or an HttpResponse and nothing else
+    (azure/functions/http.py ~80-131); anything else, None and bytes included, raises and the
+    invocation fails (azure_functions_worker/bindings/meta.py get_datum ~206-213): a 500."""
+    if isinstance(result, (func.HttpResponse, str)):
         return result
-    if result is None:
-        return func.HttpResponse(status_code=204)
-    if isinstance(result, (str, bytes)):
-        return func.HttpResponse(result, status_code=200)
-    raise TypeError(f"HTTP function returned {type(result).__name__}; expected func.HttpResponse or str")
+    raise TypeError(f'unable to encode outgoing TypedData: unsupported type "http" for Python type '
+                    f'"{type(result).__name__}"')
 
 
 async def reset_sdk_client_session() -> None:

@@ -43,10 +43,6 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
             log.info("http %s %s %s (%.1f ms)", info.name, req.method, req.url, (time.perf_counter() - t0) * 1000)
         return response
 
-    prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
-    app.router.add_route("*", prefix + "/{tail:.*}",
-                         make_app_handler(routes, auth, invoke, host.runtime.options.disabled))
-
     async def root(request: web.Request) -> web.Response:
         return web.json_response({"state": "Running"})
 
@@ -57,5 +53,6 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
                                  status=404)
 
     app.router.add_get("/", root)
-    app.router.add_route("*", "/{tail:.*}", not_found)
+    app.router.add_route("*", "/{tail:.*}",
+                         make_app_handler(routes, auth, invoke, host.runtime.options.disabled, not_found))
     return app

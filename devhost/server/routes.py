@@ -6,36 +6,27 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import unquote
 
 import azure.functions as func
 from aiohttp import web
 
 from ..app_index import FunctionInfo
 from ..disabled import DisabledFunctions
-from .keys import AuthPolicy, unauthorized
+from .http_convert import to_aiohttp_response, to_worker_request
+from .keys import AuthPolicy
+from .route_template import RouteTemplate, RouteTemplateError
 
 log = logging.getLogger("devhost")
 
 _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?=]+)*(\?)?(?:=[^}]*)?\}")
 _INT_CONSTRAINT = re.compile(r":int\b")
 
-
-@dataclass
-class AppRoute:
-    info: FunctionInfo
-    pattern: re.Pattern[str]
-    literal_weight: int
-
-    def match(self, path: str) -> dict[str, str] | None:
-        found = self.pattern.fullmatch(path)
-        if found is None:
-            return None
-        return {k: unquote(v) for k, v in found.groupdict().items() if v is not None}
+RESERVED_ROUTE = "The specified route conflicts with one or more built in routes."
 
 
 def compile_route(template: str) -> tuple[re.Pattern[str], int]:
-    """ASP.NET-style route template (``{name}``, ``{name?}``, ``{name:int}``, ``{*rest}``) -> regex."""
+    """The durable webhook routes' matcher (webhook_routes.py); the app's routes use
+    ``RouteTemplate``. ASP.NET-style route template (``{name}``, ``{name?}``, ``{name:int}``, ``{*rest}``) -> regex."""
     template = template.strip("/")
     regex = ""
     position = 0
@@ -62,77 +53,91 @@ def compile_route(template: str) -> tuple[re.Pattern[str], int]:
     return re.compile(regex, re.IGNORECASE), literal_weight
 
 
+@dataclass
+class AppRoute:
+    info: FunctionInfo
+    template: RouteTemplate
+
+
 class AppRoutes:
+    """The app's HTTP routes, registered as WebScriptHostHttpRoutesManager does: in the order of
+    the functions' metadata, by name ignoring case (FunctionMetadataManager.cs ~192), into a
+    RouteCollection whose first matching route wins (WebJobsRouteBuilder.Build)."""
+
     def __init__(self, functions: list[FunctionInfo], prefix: str = "api") -> None:
         self.prefix = prefix.strip("/")
-        routes = []
-        for info in functions:
-            pattern, weight = compile_route(info.route)
-            routes.append(AppRoute(info, pattern, weight))
-        # More literal text first, so `jobs/{id}` does not shadow `jobs/status` style routes.
-        self.routes = sorted(routes, key=lambda r: -r.literal_weight)
+        self.routes: list[AppRoute] = []
+        self.errors: dict[str, str] = {}
+        for info in sorted(functions, key=lambda f: f.name.upper()):
+            error = self._refusal(info)
+            if error is None:
+                template = f"{self.prefix}/{info.route.strip('/')}" if self.prefix else info.route
+                try:
+                    self.routes.append(AppRoute(info, RouteTemplate.parse(template)))
+                    continue
+                except RouteTemplateError as exc:
+                    error = str(exc)
+            # ScriptHost.GetFunctionDescriptorsAsync ~843-854: the function is in error and not
+            # loaded; the host and the other functions run on
+            self.errors[info.name] = error
+            log.error("The '%s' function is in error: %s", info.name, error)
 
-    def resolve(self, path: str, method: str) -> tuple[AppRoute | None, dict[str, str], bool]:
-        """Returns (route, params, path_matched_some_route)."""
-        path_matched = False
+    def _refusal(self, info: FunctionInfo) -> str | None:
+        # ScriptHost.ValidateHttpFunction ~918-924 and HttpRoutesConflict ~927-946
+        route = info.route.strip("/").lower()
+        if route.startswith(("admin", "runtime")):
+            return RESERVED_ROUTE
+        for other in self.routes:
+            if other.info.route.strip("/").lower() == route and (
+                    not info.methods or not other.info.methods or set(info.methods) & set(other.info.methods)):
+                return f"The route specified conflicts with the route defined by function '{other.info.name}'."
+        return None
+
+    def under_prefix(self, path: str) -> bool:
+        return not self.prefix or path.lower() == self.prefix.lower() or path.lower().startswith(self.prefix.lower() + "/")
+
+    def resolve(self, path: str, method: str) -> tuple[AppRoute | None, dict[str, str]]:
         for route in self.routes:
-            params = route.match(path)
-            if params is None:
+            # HttpMethodRouteConstraint: the method is one more constraint of the route
+            if route.info.methods is not None and method.upper() not in {m.upper() for m in route.info.methods}:
                 continue
-            path_matched = True
-            if route.info.methods is None or method in route.info.methods:
-                return route, params, True
-        return None, {}, path_matched
-
-
-def to_func_request(request: web.Request, body: bytes, params: dict[str, str]) -> func.HttpRequest:
-    return func.HttpRequest(
-        method=request.method,
-        url=str(request.url),
-        headers={k: v for k, v in request.headers.items()},
-        params={k: v for k, v in request.query.items()},
-        route_params=params,
-        body=body,
-    )
-
-
-def to_aiohttp_response(response: func.HttpResponse) -> web.Response:
-    headers = {k: v for k, v in response.headers.items()}
-    content_type = headers.pop("Content-Type", None) or headers.pop("content-type", None)
-    if content_type is None and response.mimetype:
-        content_type = response.mimetype
-        if response.charset and "charset" not in content_type:
-            content_type += f"; charset={response.charset}"
-    resp = web.Response(status=response.status_code, body=response.get_body(), headers=headers)
-    if content_type:
-        resp.headers["Content-Type"] = content_type
-    return resp
+            params = route.template.match(path)
+            if params is not None:
+                return route, params
+        return None, {}
 
 
 def make_app_handler(routes: AppRoutes, auth: AuthPolicy,
                      invoke: Callable[[FunctionInfo, func.HttpRequest, web.Request], Any],
-                     disabled: DisabledFunctions = DisabledFunctions()):
+                     disabled: DisabledFunctions = DisabledFunctions(),
+                     elsewhere: Callable[[web.Request], Any] | None = None):
+    """``elsewhere`` answers paths outside the route prefix (the prefix is matched ignoring case,
+    as part of each route's template)."""
     async def handle(request: web.Request) -> web.StreamResponse:
         path = request.match_info.get("tail", "")
-        route, params, path_matched = routes.resolve(path, request.method)
+        if elsewhere is not None and not routes.under_prefix(path):
+            return await elsewhere(request)
+        route, params = routes.resolve(path, request.method)
+        # The Functions host's own answers carry no body. The method is a route constraint
+        # (WebScriptHostHttpRoutesManager.cs ~53-57, HttpMethodRouteConstraint), so a wrong method
+        # is no match either: FunctionInvocationMiddleware.GetResultAsync ~101-104 NotFoundResult.
         if route is None:
-            status = 405 if path_matched else 404
-            message = "Method not allowed for this route." if path_matched else f"No function matches '/{routes.prefix}/{path}'."
-            return web.json_response({"error": message}, status=status)
-        if route.info in disabled and not auth.allows(request, "admin"):
-            # FunctionInvocationMiddleware: a disabled function is not found, unless called with admin rights
-            return web.json_response({"error": f"No function matches '/{routes.prefix}/{path}'."}, status=404)
+            return web.Response(status=404)
+        # ~117-128: the key is checked first (UnauthorizedResult), then disabled (NotFoundResult,
+        # unless called with admin rights)
         if not auth.allows(request, route.info.auth_level):
-            return unauthorized(route.info.auth_level)
+            return web.Response(status=401)
+        if route.info in disabled and not auth.allows(request, "admin"):
+            return web.Response(status=404)
         body = await request.read()
         try:
-            response = await invoke(route.info, to_func_request(request, body, params), request)
+            result = await invoke(route.info, to_worker_request(request, body, params), request)
+            return to_aiohttp_response(result)
         except Exception:
             # As the Functions host: the exception goes to the log, the caller gets a bare 500
             # (Azure/azure-functions-host Middleware/ExceptionMiddleware.cs sets the status only).
             log.exception("Exception while executing function: Functions.%s", route.info.name)
             return web.Response(status=500)
-        return to_aiohttp_response(response)
 
     return handle
 
