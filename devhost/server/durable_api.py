@@ -17,7 +17,7 @@ from ..host import MAX_INSTANCE_ID_LENGTH, DurableHost, HostError, WrongStateErr
 from ..protocol import format_newtonsoft_time
 from ..store.base import ACTIVE_STATUSES, FAILED, InstanceQuery, TERMINAL_STATUSES
 from .dotnet_query import QueryPairs, dotnet_seconds, try_datetime, try_int, try_seconds, try_statuses
-from .keys import AuthPolicy, unauthorized
+from .keys import AuthPolicy
 from .urls import WEBHOOK_PATH, management_urls
 from .webhook_routes import ENTITY_ACTIONS, resolve
 
@@ -69,7 +69,9 @@ class DurableApi:
     def _routes(self, base: str, *, keyed: bool) -> list[web.RouteDef]:
         async def handle(request: web.Request) -> web.StreamResponse:
             if keyed and not self.auth.allows(request, "system"):
-                return unauthorized("system")
+                # The Functions host's webhook handler ([Authorize(Policy = SystemKeyAuthLevel)] on
+                # HostController.ExtensionWebHookHandler): a 401 with no body, as for app routes.
+                return web.Response(status=401)
             response = await self._safe(request, request.rel_url.raw_path[len(base):])
             if not keyed and response.status in (404, 410):
                 # The extension answers these with CreateResponse(status), no content; the SDK's client

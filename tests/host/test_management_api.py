@@ -182,7 +182,7 @@ async def test_s9_start_errors_unknown_function_bad_json_and_bad_id(env):
 async def test_s9_keys_management_api_needs_the_system_or_master_key(env):
     async with env.request("GET", f"{WEBHOOK}/instances", key=None) as response:
         assert response.status == 401
-        assert "error" in await _json(response)
+        assert await response.read() == b""  # the Functions host's 401 (test_keys_per_route.py)
     async with env.request("GET", f"{WEBHOOK}/instances", key="function") as response:
         assert response.status == 401
     async with env.request("GET", f"{WEBHOOK}/instances", key="wrong") as response:

@@ -69,7 +69,8 @@ async def _counts(env) -> tuple[int, int]:
 
 class Probe:
     """Sends requests and records every status; a problem is a 5xx, a 4xx without a JSON error
-    message (but for the Functions host's own bare 401/404 on the app's routes), a leaked system key, or a rejected request that created an instance or entity."""
+    message (but for the Functions host's own bare 401s, and 404s on the app's routes), a leaked
+    system key, or a rejected request that created an instance or entity."""
 
     def __init__(self, env: DurableTestHost) -> None:
         self.env = env
@@ -94,10 +95,11 @@ class Probe:
         if status >= 500:
             self.problems.append(f"{where} -> {status}: {text[:200]}")
             return status
-        if status in (401, 404) and text == "" and path.startswith("/api/"):
+        if text == "" and ((status in (401, 404) and path.startswith("/api/")) or status == 401):
             # The Functions host's own answers carry no body: UnauthorizedResult / NotFoundResult
             # (Azure/azure-functions-host src/WebJobs.Script.WebHost/Middleware/
-            # FunctionInvocationMiddleware.cs ~101-128); they must still create nothing.
+            # FunctionInvocationMiddleware.cs ~101-128), and the webhooks' key check (HostController.
+            # ExtensionWebHookHandler's SystemKeyAuthLevel policy); they must still create nothing.
             await env.settle()
             if await _counts(env) != before:
                 self.problems.append(f"{where} -> {status} but created an instance or entity")
