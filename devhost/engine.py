@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,8 +20,9 @@ from . import history_text, payloads
 from . import protocol as p
 from .app_index import AppIndex
 from .disabled import DisabledFunctions, invalid_function_message
+from .failures import failure_reason_and_details, shim_error_text
 from .history_text import HistoryText
-from .shim import Invocation, ReplayState, ShimError, UnknownFunctionError, flatten_actions, replay_incremental
+from .shim import Invocation, ReplayState, ShimError, flatten_actions, replay_incremental
 from .store.base import (
     COMPLETED, CONTINUED_AS_NEW, FAILED, PENDING, RUNNING, SUSPENDED, TERMINATED, EpisodeCommit,
     Event, InstanceRecord, Message, ParentRef, WorkItem,
@@ -254,7 +254,7 @@ class Engine:
             log.warning("Orchestrator '%s' (instance '%s'): %s On Azure the Durable extension drops this call "
                         "without failing the orchestration: nothing is scheduled and the instance stays Running, "
                         "waiting for it (azure-functions-durable-python#132).",
-                        record.name, record.instance_id, self._message(refused))
+                        record.name, record.instance_id, shim_error_text(self.index, refused))
 
         record.custom_status = compact(custom) if custom is not None and not status_error else None
         try:
@@ -263,7 +263,7 @@ class Engine:
             result = self._fail(record, history_json, new_events, consumed, now, str(exc))
             result.sdk_seconds, result.called_sdk = sdk_seconds, True
             return result
-        thrown = status_error or (self._message(replay.fault) if replay.fault is not None else None)
+        thrown = status_error or (shim_error_text(self.index, replay.fault) if replay.fault is not None else None)
         error = state.get("error")
         # DTFx TaskOrchestrationExecutor.ExecuteCore (2.17.1, 150-178): the orchestration completes,
         # fails or continues as new only once no activity, sub-orchestration or timer is open.
@@ -274,7 +274,7 @@ class Engine:
         signals = [self._send(record, new_events, now, inv) for inv in replay.new if inv.kind == "send"] \
             if ended and (thrown or error or state.get("isDone")) else []
         if (thrown or error) and ended:
-            reason, details = self._failure(record.name, thrown, error, raised)
+            reason, details = failure_reason_and_details(record.name, thrown, error, raised)
             result = self._fail(record, history_json, new_events, consumed, now, reason, details)
         elif state.get("isDone") and ended and replay.continued_as_new:
             result = self._continue_as_new(record, consumed, now, replay.continue_as_new_input, replay.carried_over)
@@ -295,27 +295,6 @@ class Engine:
         result.events_replayed = events_replayed
         result.replay_state = walked
         return result
-
-    def _message(self, error: ShimError) -> str:
-        if isinstance(error, UnknownFunctionError):
-            return invalid_function_message(self.index, error.kind, error.name)
-        return str(error)
-
-    @staticmethod
-    def _failure(name: str, thrown: str | None, error: str | None,
-                 raised: Exception | None) -> tuple[str, str | None]:
-        """Reason and details of a failed orchestration, as the extension's shims build them."""
-        if thrown is not None:
-            # Thrown by the extension while it replays the actions: TaskOrchestrationShim.
-            # InvokeUserCodeAndHandleResults (139-207) wraps it in "Orchestrator function ... failed"
-            # when the function returned, but lets it out bare when the function had raised (that
-            # catch handles only OrchestrationFailureException).
-            return (thrown if raised is not None else f"Orchestrator function '{name}' failed: {thrown}"), None
-        # OutOfProcOrchestrationShim.ScheduleDurableTaskEvents (85-90): the stack trace there is the
-        # .NET one of the failed invocation; the host gives the Python traceback of the user's code.
-        cause = (raised.__cause__ or raised) if raised is not None else None
-        stack = "".join(traceback.format_tb(cause.__traceback__)) if cause is not None else ""
-        return f"Orchestrator function '{name}' failed: {error}", f"Message: {error}, StackTrace: {stack}"
 
     def _check_payloads(self, record: InstanceRecord, state: dict[str, Any], invocations: list[Invocation],
                         continue_input: str | None) -> None:
