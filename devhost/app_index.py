@@ -49,6 +49,7 @@ class FunctionInfo:
     route: str = ""
     schedule: str | None = None
     run_on_startup: bool = False
+    use_monitor: bool = True  # the timerTrigger binding's useMonitor (CoreExtensionsScriptBindingProvider: default true)
 
 
 @dataclass
@@ -171,8 +172,9 @@ def _classify(function: Any) -> FunctionInfo:
 
         info.schedule = trigger_binding.get("schedule")
         info.run_on_startup = bool(trigger_binding.get("runOnStartup"))
+        info.use_monitor = bool(trigger_binding.get("useMonitor", True))
         try:
             Schedule(info.schedule or "")
-        except ValueError as exc:
-            raise AppLoadError(f"Function '{name}': invalid timer schedule {info.schedule!r}: {exc}") from exc
+        except ValueError as exc:  # TimerSchedule.Create fails the function's indexing
+            raise AppLoadError(f"Function '{name}': {exc}") from exc
     return info

@@ -1,85 +1,177 @@
-"""NCRONTAB schedules for timer triggers: ``{second} {minute} {hour} {day} {month} {day-of-week}``.
+"""Timer-trigger schedules, parsed as the Timers extension does (``TimerSchedule.Create``).
 
-Also accepts 5-field CRON (no seconds) and TimeSpan schedules (``00:05:00``), as the Functions
-host does. Times are UTC.
+The expression is first resolved (``%Setting%`` from the app settings, ``ResolveWholeString``),
+then tried as NCRONTAB (``CronSchedule.TryCreate``: ``{second} {minute} {hour} {day} {month}
+{day-of-week}``, or 5 fields without seconds), then as a .NET ``TimeSpan`` (``ConstantSchedule``),
+else refused with the extension's message. Field syntax and matching follow NCrontab
+(``CrontabFieldImpl.InternalParse``, ``CrontabField.Accumulate``, ``CrontabSchedule``): names are
+any prefix of the English month/day name, ranges given backwards are swapped, a step below 1 is
+1, and a day must match both the day-of-month and the day-of-week fields. Times are UTC.
 """
 from __future__ import annotations
 
+import os
+import re
 from datetime import datetime, timedelta
 
-_NAMES = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "oct": 10, "nov": 11, "dec": 12, "sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6,
-}
-_RANGES = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6)]
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"]
+_DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+# (kind, min, max, names) as CrontabFieldImpl declares them
+_FIELDS = [("Second", 0, 59, None), ("Minute", 0, 59, None), ("Hour", 0, 23, None),
+           ("Day", 1, 31, None), ("Month", 1, 12, _MONTHS), ("DayOfWeek", 0, 6, _DAYS)]
+_TIMESPAN = re.compile(r"^\s*(-)?(?:(\d+)|(?:(\d+)\.)?(\d+):(\d+)(?::(\d+)(?:\.(\d{1,7}))?)?)\s*$")
 
 
-def _number(text: str) -> int:
-    return _NAMES[text.lower()] if text.lower() in _NAMES else int(text)
+def resolve_settings(expression: str) -> str:
+    """``NameResolverExtensions.ResolveWholeString``: every ``%name%`` from the app settings."""
+    out, i = [], 0
+    while i < len(expression):
+        start = expression.find("%", i)
+        if start < 0:
+            out.append(expression[i:])
+            break
+        end = expression.find("%", start + 1)
+        if end < 0:
+            raise ValueError(f"The '%' at position {start} does not have a closing '%'")
+        name = expression[start + 1:end]
+        value = os.environ.get(name)
+        if value is None:
+            raise ValueError(f"'%{name}%' does not resolve to a value.")
+        out.append(expression[i:start] + value)
+        i = end + 1
+    return "".join(out)
 
 
-def _field(text: str, low: int, high: int) -> frozenset[int]:
+def _value(text: str, kind: str, low: int, high: int, names: list[str] | None) -> int:
+    if not text:
+        raise ValueError("A crontab field value cannot be empty.")
+    if "0" <= text[0] <= "9":
+        return int(text)
+    if names is None:
+        raise ValueError(f"'{text}' is not a valid [{kind}] crontab field value. It must be a numeric value "
+                         f"between {low} and {high} (all inclusive).")
+    for i, name in enumerate(names):  # CompareInfo.IsPrefix(name, text, IgnoreCase): the first name wins
+        if name.lower().startswith(text.lower()):
+            return i + low
+    raise ValueError(f"'{text}' is not a known value name. Use one of the following: {', '.join(names)}.")
+
+
+def _accumulate(values: set[int], start: int, end: int, step: int, kind: str, low: int, high: int) -> None:
+    if start > end:
+        start, end = end, start
+    for value in (start, end):
+        if value < low:
+            raise ValueError(f"{value} is lower than the minimum allowable value for the [{kind}] field. "
+                             f"Value must be between {low} and {high} (all inclusive).")
+        if value > high:
+            raise ValueError(f"{value} is higher than the maximum allowable value for the [{kind}] field. "
+                             f"Value must be between {low} and {high} (all inclusive).")
+    values.update(range(start, end + 1, max(step, 1)))
+
+
+def _part(text: str, values: set[int], kind: str, low: int, high: int, names: list[str] | None) -> None:
+    if not text:
+        raise ValueError("A crontab field value cannot be empty.")
+    if text.find(",") > 0:
+        for token in text.split(","):
+            _part(token, values, kind, low, high, names)
+        return
+    step = None
+    if text.find("/") > 0:
+        text, step_text = text.split("/", 1)
+        step = int(step_text.strip())
+    if text == "*":
+        _accumulate(values, low, high, step or 1, kind, low, high)
+    elif text.find("-") > 0:
+        first, last = text.split("-", 1)
+        _accumulate(values, _value(first, kind, low, high, names), _value(last, kind, low, high, names),
+                    step or 1, kind, low, high)
+    else:
+        value = _value(text, kind, low, high, names)
+        _accumulate(values, value, high if step is not None else value, step or 1, kind, low, high)
+
+
+def _field(text: str, kind: str, low: int, high: int, names: list[str] | None) -> frozenset[int]:
     values: set[int] = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text)
-            if step < 1:
-                raise ValueError(f"bad step in {text!r}")
-        if part in ("*", ""):
-            start, end = low, high
-        elif "-" in part:
-            a, b = part.split("-", 1)
-            start, end = _number(a), _number(b)
-        else:
-            start = _number(part)
-            end = high if "/" in text else start
-        if start < low or end > high or start > end:
-            raise ValueError(f"value out of range in {text!r}")
-        values.update(range(start, end + 1, step))
+    try:
+        _part(text, values, kind, low, high, names)
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a valid [{kind}] crontab field expression. ({exc})") from exc
     return frozenset(values)
+
+
+def _timespan(text: str) -> timedelta | None:
+    """``TimeSpan.TryParse``: ``[-]d`` or ``[-][d.]hh:mm[:ss[.fffffff]]``; None when it does not parse."""
+    match = _TIMESPAN.match(text)
+    if not match:
+        return None
+    negative, only_days, days, hours, minutes, seconds, fraction = match.groups()
+    if only_days is not None:
+        delta = timedelta(days=int(only_days))
+    else:
+        if int(hours) > 23 or int(minutes) > 59 or int(seconds or 0) > 59:
+            return None
+        delta = timedelta(days=int(days or 0), hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
+                          microseconds=int((fraction or "0").ljust(7, "0")) / 10)
+    return -delta if negative else delta
 
 
 class Schedule:
     def __init__(self, expression: str) -> None:
         self.expression = expression
         self.interval: timedelta | None = None
-        text = expression.strip()
-        if ":" in text and " " not in text:
-            from .protocol import parse_timespan
-
-            self.interval = parse_timespan(text)
+        resolved = resolve_settings(expression)
+        parts = [part for part in resolved.split(" ") if part]  # HasSeconds / CrontabSchedule split on ' '
+        try:
+            if len(parts) not in (5, 6):
+                raise ValueError("wrong number of fields")
+            if len(parts) == 5:
+                parts = ["0", *parts]
+            fields = [_field(part, *spec) for part, spec in zip(parts, _FIELDS)]
+        except ValueError:
+            self.interval = _timespan(resolved)
+            if self.interval is None:
+                raise ValueError(f"The schedule expression '{resolved}' was not recognized as a valid cron "
+                                 "expression or timespan string.") from None
             if self.interval <= timedelta(0):
-                raise ValueError("timer interval must be positive")
+                # Azure would accept it and fire back to back (TimerListener.GetNextTimerInterval: one tick).
+                raise ValueError(f"The schedule expression '{resolved}' is a TimeSpan that is not positive; "
+                                 "devhost refuses it rather than fire the function back to back.") from None
             return
-        parts = text.split()
-        if len(parts) == 5:
-            parts = ["0", *parts]
-        if len(parts) != 6:
-            raise ValueError(f"invalid NCRONTAB expression {expression!r}")
-        fields = [_field(part, low, high) for part, (low, high) in zip(parts, _RANGES)]
         self.seconds, self.minutes, self.hours, self.days, self.months, self.weekdays = fields
-        self._day_any = parts[3] == "*"
-        self._dow_any = parts[5] == "*"
 
-    def _day_matches(self, moment: datetime) -> bool:
-        dom = moment.day in self.days
-        dow = (moment.weekday() + 1) % 7 in self.weekdays
-        if self._day_any or self._dow_any:
-            return dom and dow
-        return dom or dow
+    @property
+    def is_constant(self) -> bool:
+        return self.interval is not None
 
-    def next_after(self, moment: datetime) -> datetime:
+    def monitor_allowed(self, now: datetime) -> bool:
+        """``TimerSchedule.Create`` turns UseMonitor off for schedules more frequent than a minute:
+        a TimeSpan under one minute, or a cron that restricts only the seconds and fires more than
+        once in the next minute (``ShouldDisableScheduleMonitor``)."""
+        if self.interval is not None:
+            return self.interval >= timedelta(minutes=1)
+        full = [len(field) == high - low + 1 for field, (_, low, high, _) in zip(
+            (self.minutes, self.hours, self.days, self.months, self.weekdays), _FIELDS[1:])]
+        if not all(full):
+            return True
+        first = self.next_after(now)
+        return not (first is not None and (second := self.next_after(first)) is not None
+                    and second < now + timedelta(minutes=1))
+
+    def next_after(self, moment: datetime) -> datetime | None:
+        """The next occurrence strictly after ``moment``; None if there is none (NCrontab answers
+        its end time then, so the timer never fires)."""
         if self.interval is not None:
             return moment + self.interval
         candidate = moment.replace(microsecond=0) + timedelta(seconds=1)
-        limit = candidate + timedelta(days=366 * 5)
+        limit = candidate + timedelta(days=366 * 50)  # Feb 29 on a given weekday recurs every 28 years
         while candidate < limit:
             if candidate.month not in self.months:
                 candidate = (candidate.replace(day=1, hour=0, minute=0, second=0) + timedelta(days=32)).replace(day=1)
                 continue
-            if not self._day_matches(candidate):
+            # CrontabSchedule.TryGetNextOccurrence: the day must be in the days AND the days of week.
+            if candidate.day not in self.days or (candidate.weekday() + 1) % 7 not in self.weekdays:
                 candidate = candidate.replace(hour=0, minute=0, second=0) + timedelta(days=1)
                 continue
             if candidate.hour not in self.hours:
@@ -92,4 +184,4 @@ class Schedule:
                 candidate += timedelta(seconds=1)
                 continue
             return candidate
-        raise ValueError(f"schedule {self.expression!r} never fires")
+        return None

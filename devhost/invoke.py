@@ -7,6 +7,7 @@ thread pool.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 import traceback
@@ -114,10 +115,14 @@ class Invoker:
         result = await self._call(info, kwargs)
         return to_http_response(result)
 
-    async def timer(self, info: FunctionInfo, past_due: bool) -> None:
-        from azure.functions.timer import TimerRequest
+    async def timer(self, info: FunctionInfo, timer_info: dict[str, Any]) -> None:
+        """``timer_info`` is the extension's TimerInfo as the host serializes it (JSON:
+        IsPastDue, Schedule, ScheduleStatus), decoded by the worker's TimerRequestConverter."""
+        from azure.functions.timer import TimerRequestConverter
 
-        await self._call(info, {info.trigger_param: TimerRequest(past_due=past_due)})
+        datum = meta.Datum(type="json", value=json.dumps(timer_info))
+        request = TimerRequestConverter.decode(datum, trigger_metadata=None)
+        await self._call(info, {info.trigger_param: request})
 
 
 async def run_in_pool(pool: FunctionPool, fn: Any, kwargs: dict[str, Any]) -> Any:
