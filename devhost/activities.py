@@ -7,7 +7,6 @@ faults and stats, and hands every result back through ``Runtime.route``.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from typing import Awaitable, Callable
@@ -136,20 +135,9 @@ class ActivityRunner:
                        body=body, created=now, execution_id=item.execution_id)
 
     async def _run_http_activity(self, item: WorkItem) -> ActivityOutcome:
-        """``call_http``: one request; a 202 comes back as it is, as on Azure for SDK 1.x, which does
-        not mark its requests for the extension's 202 polling (tests/host/test_call_http_and_cron.py)."""
-        import aiohttp
+        """``call_http``: one request as the extension's ``TaskHttpActivityShim`` sends it
+        (``devhost/http_activity.py``); a 202 comes back as it is, as on Azure for SDK 1.x, which
+        does not mark its requests for the extension's 202 polling (tests/host/test_call_http_and_cron.py)."""
+        from .http_activity import run_http_activity
 
-        request = item.http_request or {}
-        try:
-            async with aiohttp.ClientSession() as session:
-                async with session.request(
-                    request.get("method", "GET"), request["uri"],
-                    data=request.get("content"), headers=request.get("headers") or None,
-                ) as response:
-                    content = await response.text()
-                    headers = {k: v for k, v in response.headers.items()}
-                    payload = {"statusCode": response.status, "headers": headers, "content": content}
-            return ActivityOutcome(ok=True, result=json.dumps(payload))
-        except Exception as exc:
-            return activity_failure(p.HTTP_ACTIVITY_NAME, exc)
+        return await run_http_activity(item.http_request or {})

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from devhost.cron import Schedule
 from tests.host.history import event_types
+from tests.host.http_target import serving
 
 
 async def call_http_against(env, respond) -> tuple[dict, list[dict]]:
@@ -19,18 +20,9 @@ async def call_http_against(env, respond) -> tuple[dict, list[dict]]:
         seen.append(await request.json())
         return respond()
 
-    app = web.Application()
-    app.router.add_route("*", "/target", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        instance_id = await env.start("http_caller", f"http://127.0.0.1:{port}/target")
+    async with serving(handler) as url:
+        instance_id = await env.start("http_caller", url)
         status = await env.wait(instance_id)
-    finally:
-        await runner.cleanup()
     return status, seen
 
 

@@ -228,6 +228,20 @@ def http_caller(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def http_probe(context: df.DurableOrchestrationContext):
+    """``call_http`` with the request given as input; the whole response, or the error's text."""
+    spec = context.get_input()
+    token = df.ManagedIdentityTokenSource(spec["token_resource"]) if spec.get("token_resource") else None
+    try:
+        response = yield context.call_http(spec.get("method", "GET"), spec["uri"], content=spec.get("content"),
+                                           headers=spec.get("headers"), token_source=token,
+                                           is_raw_str=spec.get("raw", False))
+    except Exception as exc:
+        return {"error": str(exc)}
+    return {"response": response}
+
+
+@app.orchestration_trigger(context_name="context")
 def async_activity(context: df.DurableOrchestrationContext):
     return (yield context.call_activity("async_echo", {"k": context.get_input()}))
 
