@@ -5,7 +5,6 @@ inline constraints (``{id:int}``, ``{g:guid}``, ``{s:length(2,5)}``...) are thos
 DefaultInlineConstraintResolver, applied to the matched value."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
