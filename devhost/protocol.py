@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring_ascii
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any
 
@@ -89,11 +89,12 @@ def format_timestamp(value: datetime) -> str:
 _last_formatted: tuple[datetime | None, str] = (None, "")
 
 
-def format_newtonsoft_time(value: datetime) -> str:
-    """A UTC ``DateTime`` as ``JsonConvert.SerializeObject`` writes it: up to 7 fractional digits,
-    trailing zeros (and a bare dot) dropped, then ``Z``."""
+def format_newtonsoft_time(value: datetime, *, local: bool = False) -> str:
+    """A ``DateTime`` as ``JsonConvert.SerializeObject`` writes it: up to 7 fractional digits,
+    trailing zeros (and a bare dot) dropped, then ``Z`` for a UTC one, or ``+00:00`` for a local
+    one (``local``: the host's local zone is UTC)."""
     text = format_timestamp(value)[:-1].rstrip("0").rstrip(".")
-    return text + "Z"
+    return text + ("+00:00" if local else "Z")
 
 
 def format_status_time(value: datetime) -> str:
@@ -114,20 +115,6 @@ def parse_timestamp(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
-
-
-def parse_timespan(text: str) -> timedelta:
-    """Parse a .NET TimeSpan ``[-][d.]hh:mm:ss[.fffffff]``."""
-    negative = text.startswith("-")
-    text = text.lstrip("-")
-    days = 0
-    head, _, rest = text.partition(":")
-    if "." in head:
-        day_text, head = head.split(".", 1)
-        days = int(day_text)
-    minutes, _, seconds = rest.partition(":")
-    delta = timedelta(days=days, hours=int(head), minutes=int(minutes), seconds=float(seconds))
-    return -delta if negative else delta
 
 
 # ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from . import protocol as p
 from .app_index import FunctionInfo
 from .clock import Clock
 from .cron import Schedule
@@ -26,14 +27,6 @@ log = logging.getLogger("devhost")
 
 # default(DateTime).ToLocalTime(): the Last/LastUpdated of a status nothing has updated yet
 _NEVER = datetime(1, 1, 1, tzinfo=timezone.utc)
-
-
-def net_datetime(moment: datetime) -> str:
-    """A local ``DateTime`` as Newtonsoft.Json writes it: ``yyyy-MM-ddTHH:mm:ss.FFFFFFFK``."""
-    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"
-    fraction = f"{moment.microsecond:06d}0".rstrip("0")
-    offset = moment.strftime("%z") or "+0000"
-    return f"{text}{'.' + fraction if fraction else ''}{offset[:3]}:{offset[3:]}"
 
 
 class TimerTriggers:
@@ -74,8 +67,10 @@ class TimerTriggers:
                       invoked_at: datetime, run_on_startup: bool = False) -> dict[str, Any]:
         """``TimerListener.InvokeJobFunction``: run the function, then the status moves on from
         the time the run began (or the occurrence it ran for, if the timer fired early)."""
-        schedule_status = {key: net_datetime(value) if value else None for key, value in status.items()} \
-            if monitor else None
+        schedule_status = None
+        if monitor:
+            schedule_status = {key: p.format_newtonsoft_time(value, local=True) if value else None
+                               for key, value in status.items()}
         try:
             await self.invoker.timer(info, {"Schedule": {"AdjustForDST": not schedule.is_constant},
                                             "ScheduleStatus": schedule_status, "IsPastDue": False})

@@ -30,7 +30,7 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
 
     routes = AppRoutes(host.index.of_kind("http"), route_prefix)
 
-    async def invoke(info: FunctionInfo, req: func.HttpRequest, request: web.Request) -> func.HttpResponse:
+    async def invoke(info: FunctionInfo, req: func.HttpRequest, request: web.Request) -> func.HttpResponse | str:
         binding = None
         if info.client_param:
             origin = host.settings.webhook_origin or f"{request.scheme}://{request.host}"
@@ -47,8 +47,7 @@ def build_web_app(host: DurableHost, auth: AuthPolicy, rpc_base_url: str, route_
         return web.json_response({"state": "Running"})
 
     async def not_found(request: web.Request) -> web.Response:
-        # Anything else (the SDK's /durabletask RPC paths included) is not served on this port. A
-        # webhook path with another method lands here too: HttpApiHandler answers those 404 as well.
+        # Anything else (the SDK's /durabletask RPC paths included) is not served on this port.
         return web.json_response({"error": f"Nothing is served at '{request.path}' with {request.method}."},
                                  status=404)
 

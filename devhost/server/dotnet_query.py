@@ -16,15 +16,13 @@ from datetime import datetime
 
 from multidict import MultiMapping
 
-from ..protocol import parse_timestamp
+from ..protocol import ORCHESTRATION_STATUS, ORCHESTRATION_STATUS_NAMES, parse_timestamp
 
-# OrchestrationRuntimeStatus (extension) and OrchestrationStatus (DTFx) share these names and
-# values, 0-7; Enum.TryParse takes a name (case-sensitive) or any integer.
-RUNTIME_STATUS_NAMES = ("Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated",
-                        "Pending", "Suspended")
-_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
-_NUMBER = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
-_INT32 = range(-2**31, 2**31)
+# NumberStyles.AllowLeadingWhite / AllowTrailingWhite: these six characters only
+_WHITE = "[ \t\n\v\f\r]*"
+_INTEGER = re.compile(f"{_WHITE}([+-]?[0-9]+){_WHITE}")  # NumberStyles.Integer
+_NUMBER = re.compile(f"{_WHITE}[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?{_WHITE}")
+INT32 = range(-2**31, 2**31)
 
 
 class QueryPairs:
@@ -57,12 +55,13 @@ def try_bool(value: str | None) -> bool | None:
     return True if text == "true" else False if text == "false" else None
 
 
-def try_int(value: str | None) -> int | None:
-    """``int.TryParse``: an optional sign and digits, within Int32."""
-    if value is None or not _INTEGER.fullmatch(value):
+def try_int(value: str | None, bits: int = 32) -> int | None:
+    """``int.TryParse`` (``long.TryParse`` with ``bits=64``): an optional sign and digits, in range."""
+    found = _INTEGER.fullmatch(value) if value is not None else None
+    if found is None:
         return None
-    number = int(value)
-    return number if number in _INT32 else None
+    number = int(found.group(1))
+    return number if -2 ** (bits - 1) <= number < 2 ** (bits - 1) else None
 
 
 def try_seconds(value: str | None) -> float | None:
@@ -85,18 +84,17 @@ def try_datetime(value: str | None) -> datetime | None:
 
 def try_statuses(values: list[str], extra_names: tuple[str, ...] = ()) -> frozenset[str] | None:
     """``TryGetIEnumerableQueryParameterValue``: every comma-separated part that
-    ``Enum.TryParse`` takes; None (no filter) when no part does. An integer outside 0-7 parses
-    to a value no instance has (``#<n>``)."""
-    names = RUNTIME_STATUS_NAMES + extra_names
+    ``Enum.TryParse`` takes (OrchestrationRuntimeStatus and DTFx's OrchestrationStatus share
+    names and values: a name, case-sensitive, or any integer); None (no filter) when no part does.
+    An integer that names no status parses to a value no instance has (``#<n>``)."""
     parsed: set[str] = set()
     for value in values:
         for part in value.split(","):
             text = part.strip()
-            if text in names:
+            if text in ORCHESTRATION_STATUS or text in extra_names:
                 parsed.add(text)
-            elif _INTEGER.fullmatch(text) and int(text) in _INT32:
-                number = int(text)
-                parsed.add(RUNTIME_STATUS_NAMES[number] if 0 <= number < len(RUNTIME_STATUS_NAMES) else f"#{number}")
+            elif (number := try_int(text)) is not None:
+                parsed.add(ORCHESTRATION_STATUS_NAMES.get(number, f"#{number}"))
     return frozenset(parsed) or None
 
 

@@ -177,13 +177,10 @@ class DurableApi:
         return _reply(status, status=200)
 
     async def list_instances(self, request: web.Request, query: QueryPairs, instanceId: None) -> web.StreamResponse:
-        top = try_int(query.get("top"))
-        if top is not None and top < 1:  # (a page of none: the providers refuse it; a 400 here, not a 500)
-            raise HostError(400, "top must be a positive integer.")
         condition = InstanceQuery(
             created_from=try_datetime(query.get("createdTimeFrom")), created_to=try_datetime(query.get("createdTimeTo")),
             statuses=try_statuses(query.all("runtimeStatus"), ("Unknown",)), prefix=query.get("instanceIdPrefix"),
-            top=top or 100, continuation=request.headers.get("x-ms-continuation-token") or None,
+            top=_page_size(query), continuation=request.headers.get("x-ms-continuation-token") or None,
         )
         try:
             rows, token = await self.host.query(condition, show_input=query.flag("showInput", True))
@@ -257,15 +254,13 @@ class DurableApi:
                             entityKey: None) -> web.StreamResponse:
         """``ListEntitiesAsync``: entities that exist, ``top`` (100) a page, in id order, between
         ``lastOperationTimeFrom`` and ``lastOperationTimeTo`` (now)."""
+        page_size = _page_size(query)
         after = _entity_token(request.headers.get("x-ms-continuation-token") or None)
         low, high = try_datetime(query.get("lastOperationTimeFrom")), try_datetime(query.get("lastOperationTimeTo"))
         high = high or self.host.clock.now()
         records = [r for r in await self.host.list_entities(entityName)
                    if (after is None or r.entity_id > after) and (low is None or low <= r.last_modified) and
                    r.last_modified <= high]
-        page_size = try_int(query.get("top")) or 100
-        if page_size < 1:
-            return message(400, "top must be a positive integer.")
         page = records[:page_size]
         token = base64.urlsafe_b64encode(page[-1].entity_id.encode()).decode() if len(records) > page_size else None
         fetch_state = query.flag("fetchState", False)
@@ -285,7 +280,7 @@ class DurableApi:
             input_text = None
         elif request.content_type == "application/json":
             try:
-                input_text = _input_text(body) if body.strip() else None
+                input_text = _input_text(body)  # (None for a body of whitespace)
             except _InvalidJson:
                 return message(400, "Could not parse JSON content: the body is not valid JSON.")
             if input_text is None:
@@ -301,6 +296,15 @@ def _input_text(body: bytes) -> str | None:
         return input_text_from_client_body(body)
     except (ValueError, RecursionError) as exc:  # not UTF-8, the int-str digit limit, deep nesting
         raise _InvalidJson() from exc
+
+
+def _page_size(query: QueryPairs) -> int:
+    """``top`` (PageSize), 100 unless it parses; a page of none or fewer is refused with a 400
+    (the providers refuse it with an exception, which the extension answers with a 500)."""
+    top = try_int(query.get("top"))
+    if top is not None and top < 1:
+        raise HostError(400, "top must be a positive integer.")
+    return 100 if top is None else top
 
 
 def _checked_key(name: str, key: str) -> str:

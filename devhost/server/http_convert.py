@@ -12,7 +12,6 @@ and ``RawScriptResult.ExecuteResultAsync`` (src/WebJobs.Script/Binding/Http/RawS
 from __future__ import annotations
 
 import json
-import re
 from email.utils import format_datetime
 from http.cookies import Morsel, SimpleCookie
 from typing import Any, Iterable
@@ -22,8 +21,8 @@ from aiohttp import web
 from azure.functions.http import HttpRequest as WorkerHttpRequest
 from multidict import CIMultiDict
 
-_INT32 = (-2**31, 2**31 - 1)
-_DOTNET_INTEGER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t\n\v\f\r]*")
+from .dotnet_query import INT32, try_int
+
 
 
 def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -113,7 +112,7 @@ def _string_result(text: str) -> web.Response:
             if isinstance(lowered.get("headers"), dict):
                 headers = lowered["headers"]
             status = _status_code(lowered)
-    elif not isinstance(content, (str, type(None))) and content is not None:
+    elif not isinstance(content, (str, type(None))):
         content = _json_token_text(text, content)
     return _raw_script_result(status, _dotnet_text(content), headers)
 
@@ -125,13 +124,11 @@ def _status_code(response_object: dict[str, Any]) -> int:
     if isinstance(value, bool):
         return 200
     if isinstance(value, int) and -2**63 <= value < 2**63:  # larger ones are BigInteger: not parsed
-        if not _INT32[0] <= value <= _INT32[1]:  # Convert.ToInt32 throws: the invocation fails
+        if value not in INT32:  # Convert.ToInt32 throws: the invocation fails
             raise OverflowError("Value was either too large or too small for an Int32.")
         return value
-    if isinstance(value, str):
-        found = _DOTNET_INTEGER.fullmatch(value)
-        if found and _INT32[0] <= int(found.group(1)) <= _INT32[1]:
-            return int(found.group(1))
+    if isinstance(value, str) and (parsed := try_int(value)) is not None:
+        return parsed
     return 200
 
 

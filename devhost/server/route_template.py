@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from .dotnet_query import try_int
+
 _WS = "[ \\t\\n\\v\\f\\r]*"
-_INTEGER = re.compile(f"{_WS}[+-]?[0-9]+{_WS}")  # NumberStyles.Integer
 _FLOAT = re.compile(f"{_WS}[+-]?(?:[0-9][0-9,]*\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?{_WS}")  # Float|AllowThousands
 _DECIMAL = re.compile(f"{_WS}[+-]?(?:[0-9][0-9,]*\\.?[0-9]*|\\.[0-9]+){_WS}")  # NumberStyles.Number
 _HEX = "[0-9a-fA-F]"
@@ -22,13 +23,6 @@ _NAN_INF = {"nan", "infinity", "+infinity", "-infinity", "∞", "+∞", "-∞"}
 
 class RouteTemplateError(ValueError):
     pass
-
-
-def _int_in(value: str, bits: int) -> int | None:
-    if not _INTEGER.fullmatch(value):
-        return None
-    number = int(value.strip())
-    return number if -2 ** (bits - 1) <= number < 2 ** (bits - 1) else None
 
 
 def _is_double(value: str) -> bool:
@@ -52,8 +46,8 @@ def _constraint(name: str, args: list[str]) -> Callable[[str], bool]:
     """Microsoft.AspNetCore.Routing.Constraints, by their inline names."""
     lowered = name.lower()
     simple: dict[str, Callable[[str], bool]] = {
-        "int": lambda v: _int_in(v, 32) is not None,
-        "long": lambda v: _int_in(v, 64) is not None,
+        "int": lambda v: try_int(v) is not None,
+        "long": lambda v: try_int(v, 64) is not None,
         "bool": lambda v: v.strip().lower() in ("true", "false"),
         "guid": lambda v: bool(_GUID.fullmatch(v.strip())),
         "double": _is_double,
@@ -69,11 +63,11 @@ def _constraint(name: str, args: list[str]) -> Callable[[str], bool]:
         return simple[lowered]
     numbers = [int(a) for a in args] if lowered != "regex" else []
     if lowered == "min" and len(numbers) == 1:
-        return lambda v: (n := _int_in(v, 64)) is not None and n >= numbers[0]
+        return lambda v: (n := try_int(v, 64)) is not None and n >= numbers[0]
     if lowered == "max" and len(numbers) == 1:
-        return lambda v: (n := _int_in(v, 64)) is not None and n <= numbers[0]
+        return lambda v: (n := try_int(v, 64)) is not None and n <= numbers[0]
     if lowered == "range" and len(numbers) == 2:
-        return lambda v: (n := _int_in(v, 64)) is not None and numbers[0] <= n <= numbers[1]
+        return lambda v: (n := try_int(v, 64)) is not None and numbers[0] <= n <= numbers[1]
     if lowered == "minlength" and len(numbers) == 1:
         return lambda v: len(v) >= numbers[0]
     if lowered == "maxlength" and len(numbers) == 1:

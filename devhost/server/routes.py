@@ -1,10 +1,8 @@
 """The app's HTTP routes: template matching and the worker-style invocation of HTTP functions."""
 from __future__ import annotations
 
-import json
 import logging
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import azure.functions as func
@@ -18,45 +16,17 @@ from .route_template import RouteTemplate, RouteTemplateError
 
 log = logging.getLogger("devhost")
 
-_PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?=]+)*(\?)?(?:=[^}]*)?\}")
-_INT_CONSTRAINT = re.compile(r":int\b")
-
 RESERVED_ROUTE = "The specified route conflicts with one or more built in routes."
-
-
-def compile_route(template: str) -> tuple[re.Pattern[str], int]:
-    """The durable webhook routes' matcher (webhook_routes.py); the app's routes use
-    ``RouteTemplate``. ASP.NET-style route template (``{name}``, ``{name?}``, ``{name:int}``, ``{*rest}``) -> regex."""
-    template = template.strip("/")
-    regex = ""
-    position = 0
-    literal_weight = 0
-    for found in _PARAM.finditer(template):
-        literal = template[position:found.start()]
-        literal_weight += len(literal)
-        regex += re.escape(literal)
-        catch_all, name, optional = found.group(1), found.group(2), found.group(3)
-        inner = ".*" if catch_all else ("-?[0-9]+" if _INT_CONSTRAINT.search(found.group(0)) else "[^/]+")
-        group = f"(?P<{name}>{inner})"
-        if optional or catch_all:
-            if literal.endswith("/"):
-                # the separator belongs to the optional segment: "jobs/{id?}" matches "jobs"
-                regex = regex[: -len(re.escape("/"))] + f"(?:/{group})?"
-            else:
-                regex += f"{group}?"
-        else:
-            regex += group
-        position = found.end()
-    literal = template[position:]
-    literal_weight += len(literal)
-    regex += re.escape(literal)
-    return re.compile(regex, re.IGNORECASE), literal_weight
 
 
 @dataclass
 class AppRoute:
     info: FunctionInfo
     template: RouteTemplate
+    methods: frozenset[str] | None = field(init=False)  # upper-cased; None: any
+
+    def __post_init__(self) -> None:
+        self.methods = None if self.info.methods is None else frozenset(m.upper() for m in self.info.methods)
 
 
 class AppRoutes:
@@ -99,7 +69,7 @@ class AppRoutes:
     def resolve(self, path: str, method: str) -> tuple[AppRoute | None, dict[str, str]]:
         for route in self.routes:
             # HttpMethodRouteConstraint: the method is one more constraint of the route
-            if route.info.methods is not None and method.upper() not in {m.upper() for m in route.info.methods}:
+            if route.methods is not None and method.upper() not in route.methods:
                 continue
             params = route.template.match(path)
             if params is not None:
@@ -141,6 +111,3 @@ def make_app_handler(routes: AppRoutes, auth: AuthPolicy,
 
     return handle
 
-
-def json_error(status: int, message: str) -> web.Response:
-    return web.Response(status=status, text=json.dumps({"error": message}), content_type="application/json")

@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from .routes import compile_route
+from .route_template import RouteTemplate
 
-_ORCHESTRATORS = compile_route("orchestrators/{functionName}/{instanceId?}")[0]
-_ENTITIES = compile_route("entities/{entityName?}/{entityKey?}")[0]
-_INSTANCES = compile_route("instances/{instanceId?}/{operation?}")[0]
-_RAISE_EVENT = compile_route("instances/{instanceId}/raiseEvent/{eventName}")[0]
+_ORCHESTRATORS = RouteTemplate.parse("orchestrators/{functionName}/{instanceId?}")
+_ENTITIES = RouteTemplate.parse("entities/{entityName?}/{entityKey?}")
+_INSTANCES = RouteTemplate.parse("instances/{instanceId?}/{operation?}")
+_RAISE_EVENT = RouteTemplate.parse("instances/{instanceId}/raiseEvent/{eventName}")
 INSTANCE_OPERATIONS = ("terminate", "rewind", "restart", "suspend", "resume")
 ENTITY_ACTIONS = frozenset({"read_entity", "list_entities", "signal_entity"})
 
@@ -38,15 +38,13 @@ def resolve(raw_path: str, method: str) -> Match | None:
     """The action for ``raw_path`` (still percent-encoded, after the webhook base) and ``method``,
     or None for the extension's 404."""
     path = raw_path.strip("/")
-    if found := _ORCHESTRATORS.fullmatch(path):
-        return Match("start", _decoded(found.groupdict())) if method == "POST" else None
-    if found := _ENTITIES.fullmatch(path):
-        params = _decoded(found.groupdict())
+    if (params := _match(_ORCHESTRATORS, path)) is not None:
+        return Match("start", params) if method == "POST" else None
+    if (params := _match(_ENTITIES, path)) is not None:
         if method == "GET":
             return Match("read_entity" if params["entityKey"] else "list_entities", params)
         return Match("signal_entity", params) if method in ("POST", "DELETE") else None
-    if found := _INSTANCES.fullmatch(path):
-        params = _decoded(found.groupdict())
+    if (params := _match(_INSTANCES, path)) is not None:
         operation = (params.pop("operation") or "").lower()
         if params["instanceId"] is None:
             return Match({"GET": "list_instances", "DELETE": "purge_many"}[method], params) \
@@ -57,10 +55,14 @@ def resolve(raw_path: str, method: str) -> Match | None:
         if method == "POST" and operation in INSTANCE_OPERATIONS:
             return Match(operation, params)
         # (an unknown operation falls through to the raise-event template, as in the extension)
-    if found := _RAISE_EVENT.fullmatch(path):
-        return Match("raise_event", _decoded(found.groupdict())) if method == "POST" else None
+    if (params := _match(_RAISE_EVENT, path)) is not None:
+        return Match("raise_event", params) if method == "POST" else None
     return None
 
 
-def _decoded(groups: dict[str, str | None]) -> dict[str, str | None]:
-    return {name: None if value is None else unquote(value) for name, value in groups.items()}
+def _match(template: RouteTemplate, path: str) -> dict[str, str | None] | None:
+    """Every parameter of ``template`` (None when absent), each value percent-decoded once."""
+    values = template.match(path)
+    if values is None:
+        return None
+    return {name: unquote(values[name]) if name in values else None for name in template.parameters}

@@ -155,3 +155,6 @@ async def test_entity_signals_reads_and_lists(env):
     assert [r["state"] for r in first + rest] == [5, 7, "hello"] and headers["x-ms-continuation-token"] == "null"
     _, later, _ = await _get(env, f"{WEBHOOK}/entities/Tally?lastOperationTimeFrom=2999-01-01T00:00:00Z")
     assert later == []
+    for path in ("/entities/Tally?top=0", "/instances?top=0"):  # one page-size rule for both lists
+        async with env.request("GET", WEBHOOK + path, key="system") as response:
+            assert response.status == 400, path
